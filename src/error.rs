@@ -1,0 +1,187 @@
+//! The one error type of the HTTP edge. Every failure a handler can meet becomes an [`ApiError`]
+//! that renders as `{"error_code", "message", "details"}` with a fitting status; nothing else
+//! reaches a client. Lower layers keep their own error enums and convert here, so a route never
+//! decides a status code by string matching.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+
+/// An error as the API reports it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error_code: &'a str,
+    message: &'a str,
+    details: &'a Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_error",
+            message,
+        )
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        e.retry_after = Some(retry_after);
+        e
+    }
+
+    pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, code, message)
+    }
+
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            builder.insert_header(("Retry-After", secs.to_string()));
+        }
+        builder.json(Body {
+            error_code: self.code,
+            message: &self.message,
+            details: &self.details,
+        })
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        Self::unavailable(
+            "database_error",
+            "the application database failed; see the server log",
+        )
+    }
+}
+
+/// Turns actix's extractor failures (bad JSON, bad query, bad path) into the JSON contract.
+pub mod extractors {
+    use super::ApiError;
+    use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+    use actix_web::{HttpRequest, web};
+    use serde_json::json;
+
+    fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+        let api = match &err {
+            JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::unprocessable(format!(
+                "the JSON body does not have the expected fields: {e}"
+            )),
+            JsonPayloadError::ContentType => ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ),
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                ApiError::new(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the JSON body is too large",
+                )
+            }
+            other => ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {other}"),
+            ),
+        };
+        api.with_details(json!({"reason": err.to_string()})).into()
+    }
+
+    fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+        ApiError::bad_request("invalid_query", format!("invalid query string: {err}")).into()
+    }
+
+    fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+        ApiError::bad_request("invalid_path", format!("invalid path parameter: {err}")).into()
+    }
+
+    pub fn json_config() -> web::JsonConfig {
+        web::JsonConfig::default()
+            .limit(256 * 1024)
+            .error_handler(json_error)
+    }
+
+    pub fn query_config() -> web::QueryConfig {
+        web::QueryConfig::default().error_handler(query_error)
+    }
+
+    pub fn path_config() -> web::PathConfig {
+        web::PathConfig::default().error_handler(path_error)
+    }
+}

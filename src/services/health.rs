@@ -1,0 +1,116 @@
+//! Health of the process and its dependencies: the own database, fail2ban's socket, the GeoIP
+//! database and the scheduler. fail2ban or the MMDB being absent degrades the service; only a
+//! broken own database makes it unavailable.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::geo::{MmdbState, MmdbStatus};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverallState {
+    Ok,
+    Degraded,
+    Unavailable,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ComponentState {
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Fail2banHealth {
+    pub state: &'static str,
+    pub socket: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HealthReport {
+    pub status: OverallState,
+    pub version: &'static str,
+    pub database: ComponentState,
+    pub fail2ban: Fail2banHealth,
+    pub geoip: MmdbStatus,
+    pub scheduler: ComponentState,
+}
+
+/// How long health waits for fail2ban before calling it offline. Shorter than the command
+/// timeout: a busy fail2ban (bulk ban) is reported as offline by health, not waited for.
+const FAIL2BAN_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn report(state: &AppState) -> HealthReport {
+    let (db, f2b) = tokio::join!(crate::db::ping(&state.db), async {
+        tokio::time::timeout(FAIL2BAN_PROBE_TIMEOUT, state.fail2ban.ping()).await
+    });
+    let database = match db {
+        Ok(()) => ComponentState {
+            state: "ok",
+            error: None,
+        },
+        Err(e) => ComponentState {
+            state: "error",
+            error: Some(e.to_string()),
+        },
+    };
+    let socket = state.fail2ban.socket().display().to_string();
+    let fail2ban = match f2b {
+        Ok(Ok(())) => Fail2banHealth {
+            state: "online",
+            socket,
+            error: None,
+        },
+        Ok(Err(e)) => Fail2banHealth {
+            state: "offline",
+            socket,
+            error: Some(e.to_string()),
+        },
+        Err(_) => Fail2banHealth {
+            state: "offline",
+            socket,
+            error: Some("ping timed out".into()),
+        },
+    };
+    let geoip = state.geo.mmdb_status();
+    let scheduler = if state.scheduler_is_running() {
+        ComponentState {
+            state: "running",
+            error: None,
+        }
+    } else {
+        ComponentState {
+            state: "stopped",
+            error: None,
+        }
+    };
+    let status = if database.error.is_some() {
+        OverallState::Unavailable
+    } else if fail2ban.error.is_some()
+        || geoip.state != MmdbState::Loaded
+        || scheduler.state != "running"
+    {
+        OverallState::Degraded
+    } else {
+        OverallState::Ok
+    };
+    HealthReport {
+        status,
+        version: env!("CARGO_PKG_VERSION"),
+        database,
+        fail2ban,
+        geoip,
+        scheduler,
+    }
+}
+
+/// Readiness: the own database answers. fail2ban being down is shown in the UI, not hidden by
+/// taking the dashboard out of rotation.
+pub async fn ready(state: &AppState) -> Result<(), String> {
+    crate::db::ping(&state.db).await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,4 @@
+//! Use cases that combine fail2ban, geo and the own database. Routes call these; these never
+//! see HTTP types.
+
+pub mod health;

@@ -1,0 +1,210 @@
+//! `Application`: takes the single-instance lock, opens the database and applies migrations,
+//! builds every service once, starts the scheduler, binds the HTTP server (port 0 works for
+//! tests) and, on SIGINT/SIGTERM, stops accepting, lets requests in flight finish, runs the
+//! shutdown steps and releases the lock.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use tokio_cron_scheduler::JobScheduler;
+
+use crate::config::Settings;
+use crate::db::{self, DbError};
+use crate::error::extractors;
+use crate::fail2ban::{ClientConfig, Fail2banClient};
+use crate::geo::GeoCache;
+use crate::instance_lock::{InstanceLock, LockError};
+use crate::state::AppState;
+use crate::{middleware, routes};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot prepare the data directory {dir}: {source}")]
+    DataDir { dir: String, source: std::io::Error },
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the scheduler: {0}")]
+    Scheduler(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    scheduler: JobScheduler,
+    lock: InstanceLock,
+    signals: Option<StopSignals>,
+}
+
+/// SIGTERM and SIGINT streams, registered before the server announces itself so that an early
+/// signal is never handled by the default action (which would kill the process).
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Option<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(term), Ok(int)) => Some(Self { term, int }),
+            _ => {
+                tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
+                None
+            }
+        }
+    }
+}
+
+impl Application {
+    /// Builds everything and binds the listener; serving starts with [`Self::run_until_stopped`].
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        let lock = InstanceLock::acquire(&settings.database.path)?;
+        settings
+            .ensure_session_secret()
+            .map_err(|source| StartupError::DataDir {
+                dir: settings.data_dir().display().to_string(),
+                source,
+            })?;
+        let pool = db::connect(&settings.database.path, settings.database.busy_timeout).await?;
+
+        let fail2ban = Fail2banClient::new(ClientConfig {
+            socket: settings.fail2ban.socket.clone(),
+            command_timeout: settings.fail2ban.command_timeout,
+            max_concurrency: settings.fail2ban.max_concurrency,
+            max_reply_bytes: settings.fail2ban.max_reply_bytes,
+        });
+        let geo = Arc::new(GeoCache::new(&settings.geoip));
+        let scheduler = JobScheduler::new()
+            .await
+            .map_err(|e| StartupError::Scheduler(e.to_string()))?;
+        scheduler
+            .start()
+            .await
+            .map_err(|e| StartupError::Scheduler(e.to_string()))?;
+
+        let state = AppState {
+            settings: Arc::new(settings),
+            db: pool,
+            fail2ban,
+            geo,
+            scheduler_running: Arc::new(AtomicBool::new(true)),
+        };
+
+        let address = format!("{}:{}", state.settings.http.host, state.settings.http.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address, source })?
+            .port();
+        let server = http_server(state.clone(), listener)?;
+        let signals = StopSignals::install();
+        tracing::info!(port, database = %state.settings.database.path.display(), "BanGUI listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+            scheduler,
+            lock,
+            signals,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (tests).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM (or a [`ServerHandle::stop`]), then shuts down in order.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self {
+            server,
+            state,
+            mut scheduler,
+            lock,
+            signals,
+            ..
+        } = self;
+        let signals = tokio::spawn(stop_on_signal(server.handle(), signals));
+        let result = server.await;
+        signals.abort();
+        tracing::info!("HTTP server stopped; running shutdown steps");
+        state.scheduler_running.store(false, Ordering::Relaxed);
+        if let Err(e) = scheduler.shutdown().await {
+            tracing::warn!(error = %e, "scheduler did not shut down cleanly");
+        }
+        state.db.close().await;
+        lock.release();
+        tracing::info!("shutdown complete");
+        result
+    }
+}
+
+fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
+    let threads = match state.settings.http.threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let shutdown = state.settings.http.shutdown_timeout.as_secs();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(extractors::json_config())
+            .app_data(extractors::query_config())
+            .app_data(extractors::path_config())
+            .wrap(Compress::default())
+            .wrap(from_fn(middleware::request_telemetry))
+            .configure(routes::configure)
+            .default_service(web::to(routes::frontend::serve))
+    })
+    .workers(threads)
+    .shutdown_timeout(shutdown)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        address: "listener".into(),
+        source,
+    })?
+    .run();
+    Ok(server)
+}
+
+/// SIGINT and SIGTERM both mean a graceful stop.
+async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
+    let Some(StopSignals { mut term, mut int }) = signals else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received; stopping gracefully"),
+        _ = int.recv() => tracing::info!("SIGINT received; stopping gracefully"),
+    }
+    handle.stop(true).await;
+}

@@ -1,0 +1,118 @@
+//! `TestApp`: the real application built with `Application::build` on port 0, a temp data
+//! directory and the given environment, served in the background of the test's runtime.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use actix_web::dev::ServerHandle;
+use bangui::config::{Settings, Sources};
+use bangui::startup::Application;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub http: reqwest::Client,
+    pub handle: ServerHandle,
+    pub data_dir: tempfile::TempDir,
+    pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub state: bangui::state::AppState,
+}
+
+/// Builder for a [`TestApp`]: environment variables as `BANGUI_*` names.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    env: BTreeMap<String, String>,
+}
+
+impl TestAppBuilder {
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn fail2ban_socket(self, socket: &Path) -> Self {
+        self.env("BANGUI_FAIL2BAN_SOCKET", socket.display().to_string())
+    }
+
+    pub fn geoip(self, mmdb: &Path) -> Self {
+        self.env("BANGUI_GEOIP_DB_PATH", mmdb.display().to_string())
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let mut env = self.env;
+        env.entry("BANGUI_PORT".into())
+            .or_insert_with(|| "0".into());
+        env.entry("BANGUI_THREADS".into())
+            .or_insert_with(|| "2".into());
+        env.entry("BANGUI_DATABASE_PATH".into())
+            .or_insert_with(|| data_dir.path().join("bangui.db").display().to_string());
+        env.entry("BANGUI_FAIL2BAN_SOCKET".into())
+            .or_insert_with(|| {
+                data_dir
+                    .path()
+                    .join("no-fail2ban.sock")
+                    .display()
+                    .to_string()
+            });
+        env.entry("BANGUI_LOG_LEVEL".into())
+            .or_insert_with(|| "warn".into());
+        let settings =
+            Settings::from_sources(&Sources { file: None, env }).expect("test settings are valid");
+        bangui::telemetry::init(&settings.log);
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
+        let port = app.port();
+        let handle = app.handle();
+        let state = app.state().clone();
+        let join = tokio::spawn(app.run_until_stopped());
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("http client");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            http,
+            handle,
+            data_dir,
+            join,
+            state,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.path().join("bangui.db")
+    }
+
+    /// Graceful stop, as on SIGTERM; returns when shutdown steps are done.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.join.await;
+    }
+}
