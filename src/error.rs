@@ -131,6 +131,45 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::domain::DomainError> for ApiError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        let code = match e.field {
+            "ip" => "invalid_ip",
+            "password" => "weak_password",
+            _ => "validation_error",
+        };
+        let details = serde_json::json!({"field": e.field, "value": e.value, "reason": e.reason});
+        Self::bad_request(code, e.to_string()).with_details(details)
+    }
+}
+
+impl From<crate::services::auth::AuthError> for ApiError {
+    fn from(e: crate::services::auth::AuthError) -> Self {
+        use crate::services::auth::AuthError as A;
+        match e {
+            A::AlreadySetUp => {
+                Self::conflict("already_setup", "setup is already complete; log in instead")
+            }
+            A::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            A::RateLimited(secs) => Self::too_many_requests(e.to_string(), secs),
+            A::Invalid(d) => d.into(),
+            A::UsernameTaken(_) => Self::conflict("username_taken", e.to_string()),
+            A::NotFound(_) => Self::not_found("not_found", e.to_string()),
+            A::Forbidden(m) => Self::forbidden("forbidden", m),
+            A::LastAdmin => Self::conflict("last_admin", e.to_string()),
+            A::Database(db) => db.into(),
+            A::Hashing(m) => {
+                tracing::error!(error = %m, "password hashing failed");
+                Self::internal("password hashing failed; see the server log")
+            }
+        }
+    }
+}
+
 /// Turns actix's extractor failures (bad JSON, bad query, bad path) into the JSON contract.
 pub mod extractors {
     use super::ApiError;

@@ -18,6 +18,8 @@ use crate::error::extractors;
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
 use crate::instance_lock::{InstanceLock, LockError};
+use crate::services::audit::AuditService;
+use crate::services::auth::AuthService;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -97,11 +99,20 @@ impl Application {
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
 
+        let secret = settings.session.secret.clone().unwrap_or_default();
+        let auth = Arc::new(AuthService::new(
+            pool.clone(),
+            &secret,
+            settings.session.duration,
+        ));
+        let audit = AuditService::new(pool.clone());
         let state = AppState {
             settings: Arc::new(settings),
             db: pool,
             fail2ban,
             geo,
+            auth,
+            audit,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };
 
@@ -180,6 +191,8 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .app_data(extractors::json_config())
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())
+            .wrap(from_fn(routes::guard::authenticate_request))
+            .wrap(from_fn(routes::guard::setup_gate))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_telemetry))
             .configure(routes::configure)

@@ -9,6 +9,8 @@ use sqlx::SqlitePool;
 use crate::config::Settings;
 use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
+use crate::services::audit::AuditService;
+use crate::services::auth::AuthService;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +18,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
+    pub auth: Arc<AuthService>,
+    pub audit: AuditService,
     pub scheduler_running: Arc<AtomicBool>,
 }
 

@@ -74,3 +74,9 @@ pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 pub fn now_epoch() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+pub mod api_tokens;
+pub mod audit;
+pub mod sessions;
+pub mod settings;
+pub mod users;

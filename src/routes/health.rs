@@ -10,8 +10,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health_report).service(live).service(ready);
 }
 
+/// Health of the process and its dependencies.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", security(()),
+    responses((status = 200, description = "ok or degraded"), (status = 503, description = "unavailable")))]
 #[get("/health")]
-async fn health_report(state: web::Data<AppState>) -> HttpResponse {
+pub async fn health_report(state: web::Data<AppState>) -> HttpResponse {
     let report = health::report(&state).await;
     match report.status {
         OverallState::Unavailable => HttpResponse::ServiceUnavailable().json(report),
@@ -19,13 +22,18 @@ async fn health_report(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/api/v1/health/live", tag = "health", security(()), responses((status = 200)))]
 #[get("/health/live")]
-async fn live() -> HttpResponse {
+pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Readiness: the own database answers.
+#[utoipa::path(get, path = "/api/v1/health/ready", tag = "health", security(()),
+    responses((status = 200), (status = 503)))]
 #[get("/health/ready")]
-async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match health::ready(&state).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(e) => {

@@ -116,3 +116,63 @@ impl TestApp {
         let _ = self.join.await;
     }
 }
+
+/// Credentials of the admin that [`TestApp::setup_admin`] creates.
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct-Horse-42";
+
+impl TestApp {
+    /// A request with the CSRF header that the dashboard sends on writes.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("X-BanGUI-Request", "1")
+    }
+
+    /// Sends `body` as JSON with the CSRF header; returns status and JSON body.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .request(method, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Completes setup with [`ADMIN_USER`] and logs this client in.
+    pub async fn setup_admin(&self) {
+        let (status, body) = self
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/setup",
+                serde_json::json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 201, "setup: {body}");
+        self.login(ADMIN_USER, ADMIN_PASSWORD).await;
+    }
+
+    /// Logs this client in (the cookie store keeps the session).
+    pub async fn login(&self, username: &str, password: &str) {
+        let (status, body) = self
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "login: {body}");
+    }
+
+    /// A second client of the same app without cookies.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+}

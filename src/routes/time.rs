@@ -1,0 +1,16 @@
+//! Time as the API shows it: epoch seconds in the databases, RFC 3339 UTC in JSON.
+
+/// `1700000000` → `"2023-11-14T22:13:20Z"`; out-of-range values render as the epoch.
+pub fn rfc3339(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn epoch_seconds_render_as_rfc3339_utc() {
+        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+}

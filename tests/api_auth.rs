@@ -1,0 +1,371 @@
+//! Setup, login, sessions, roles, API tokens, CSRF, the login throttle and the audit log, over
+//! HTTP against the real application and a real SQLite file.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::app::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
+
+#[tokio::test]
+async fn until_setup_every_protected_route_answers_setup_required_and_setup_works_once() {
+    let app = TestApp::builder().spawn().await;
+    let (status, body) = app.get_json("/api/v1/auth/session").await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (503, Some("setup_required")),
+        "{body}"
+    );
+    assert_eq!(
+        app.get_json("/api/v1/health").await.0,
+        200,
+        "health stays public"
+    );
+    assert_eq!(app.get_json("/api/v1/setup").await.1["completed"], false);
+
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/setup",
+            json!({"username": "admin", "password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("weak_password")),
+        "{body}"
+    );
+
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/setup",
+            json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["role"], "admin");
+    assert_eq!(app.get_json("/api/v1/setup").await.1["completed"], true);
+
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/setup",
+            json!({"username": "second", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("already_setup"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn login_sets_an_http_only_session_cookie_and_logout_ends_it() {
+    let app = TestApp::builder().spawn().await;
+    app.send_json(
+        Method::POST,
+        "/api/v1/setup",
+        json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(app.get_json("/api/v1/auth/session").await.0, 401);
+
+    let res = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .json(&json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 200);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        cookie.starts_with("bangui_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let (status, body) = app.get_json("/api/v1/auth/session").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            body["username"].as_str(),
+            body["role"].as_str(),
+            body["auth"].as_str()
+        ),
+        (Some("admin"), Some("admin"), Some("session"))
+    );
+
+    assert_eq!(
+        app.request(Method::POST, "/api/v1/auth/logout")
+            .send()
+            .await
+            .expect("sent")
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(app.get_json("/api/v1/auth/session").await.0, 401);
+
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/login",
+            json!({"username": ADMIN_USER, "password": "nope-nope-1"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cookie_writes_without_the_csrf_header_are_refused_and_bearer_writes_are_exempt() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    let res = app
+        .http
+        .post(app.url("/api/v1/tokens"))
+        .json(&json!({"name": "ci"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 403);
+    let body: Value = res.json().await.unwrap_or_default();
+    assert_eq!(body["error_code"], "csrf_required");
+
+    let (status, created) = app
+        .send_json(Method::POST, "/api/v1/tokens", json!({"name": "ci"}))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap_or_default().to_string();
+    assert!(token.starts_with("bgt_"));
+
+    let res = app
+        .anonymous()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "made-by-token"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        res.status().as_u16(),
+        201,
+        "bearer requests need no CSRF header"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn roles_limit_what_users_and_their_tokens_may_do() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "olga", "password": "operator-Pass-1", "role": "operator"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/users",
+            json!({"username": "olga", "password": "operator-Pass-1", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, 409, "user names are unique");
+
+    let olga = TestApp::builder(); // unused builder keeps the helper API symmetric
+    drop(olga);
+    let operator = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let res = operator
+        .post(app.url("/api/v1/auth/login"))
+        .header("X-BanGUI-Request", "1")
+        .json(&json!({"username": "olga", "password": "operator-Pass-1"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 200);
+    let res = operator
+        .get(app.url("/api/v1/users"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 403, "operators do not manage users");
+
+    let res = operator
+        .post(app.url("/api/v1/tokens"))
+        .header("X-BanGUI-Request", "1")
+        .json(&json!({"name": "too-strong", "role": "admin"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        res.status().as_u16(),
+        403,
+        "a token never exceeds its owner's role"
+    );
+
+    let (status, created) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/tokens",
+            json!({"name": "ro", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let viewer_token = created["token"].as_str().unwrap_or_default().to_string();
+    let res = app
+        .anonymous()
+        .get(app.url("/api/v1/users"))
+        .bearer_auth(&viewer_token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        res.status().as_u16(),
+        403,
+        "an admin's viewer token acts as a viewer"
+    );
+    let res = app
+        .anonymous()
+        .get(app.url("/api/v1/auth/session"))
+        .bearer_auth(&viewer_token)
+        .send()
+        .await
+        .expect("sent");
+    let body: Value = res.json().await.unwrap_or_default();
+    assert_eq!(
+        (body["role"].as_str(), body["auth"].as_str()),
+        (Some("viewer"), Some("token"))
+    );
+
+    let id = created["id"].as_i64().unwrap_or_default();
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 204);
+    let res = app
+        .anonymous()
+        .get(app.url("/api/v1/auth/session"))
+        .bearer_auth(&viewer_token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 401, "a revoked token is refused");
+
+    let (status, body) = app.get_json("/api/v1/users").await;
+    assert_eq!(status, 200);
+    let admin_id = body["items"][0]["id"].as_i64().unwrap_or_default();
+    let (status, body) = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{admin_id}"),
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("last_admin"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_with_retry_after() {
+    let app = TestApp::builder().spawn().await;
+    app.send_json(
+        Method::POST,
+        "/api/v1/setup",
+        json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..5 {
+        let res = app
+            .request(Method::POST, "/api/v1/auth/login")
+            .json(&json!({"username": ADMIN_USER, "password": "Wrong-password-9"}))
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(res.status().as_u16());
+        if let Some(v) = res.headers().get("retry-after") {
+            retry_after = v.to_str().ok().map(str::to_string);
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429, 429]);
+    assert!(retry_after.is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s >= 1)));
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/login",
+            json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        status, 429,
+        "even the right password waits until the block ends"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn state_changes_and_logins_are_in_the_audit_log() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    app.send_json(
+        Method::POST,
+        "/api/v1/users",
+        json!({"username": "vera", "password": "viewer-Pass-1", "role": "viewer"}),
+    )
+    .await;
+    app.send_json(
+        Method::PUT,
+        "/api/v1/settings/map",
+        json!({"thresholds": [5, 1, 9]}),
+    )
+    .await;
+    let (status, body) = app.get_json("/api/v1/audit").await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().cloned().unwrap_or_default();
+    let find = |action: &str| {
+        items
+            .iter()
+            .find(|i| i["action"] == action)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(find("setup")["result"], "ok");
+    assert_eq!(find("login")["actor"], "admin");
+    let created = find("user.create");
+    assert_eq!(
+        (created["actor"].as_str(), created["result"].as_str()),
+        (Some("admin"), Some("ok"))
+    );
+    assert!(
+        created["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("vera"))
+    );
+    assert_eq!(find("settings.map")["result"], "validation_error");
+    assert!(created["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    app.stop().await;
+}
