@@ -77,6 +77,7 @@ pub fn now_epoch() -> i64 {
 
 pub mod api_tokens;
 pub mod audit;
+pub mod history;
 pub mod sessions;
 pub mod settings;
 pub mod users;
