@@ -185,3 +185,22 @@ pub mod extractors {
         web::PathConfig::default().error_handler(path_error)
     }
 }
+
+impl From<crate::domain::DomainError> for ApiError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        let code = match e.field {
+            "ip" => "invalid_ip",
+            "ignoreip" => "invalid_ignoreip",
+            "jail" => "invalid_jail",
+            "range" => "invalid_range",
+            "origin" => "invalid_origin",
+            "page" | "page_size" => "invalid_page",
+            _ => "invalid_value",
+        };
+        Self::bad_request(code, e.to_string()).with_details(serde_json::json!({
+            "field": e.field,
+            "value": e.value,
+            "reason": e.reason,
+        }))
+    }
+}
