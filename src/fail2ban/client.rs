@@ -272,7 +272,11 @@ impl Fail2banClient {
         if output.status.success() {
             return Ok(stdout);
         }
-        let text = if stderr.is_empty() { stdout } else { stderr };
+        let text = [stdout, stderr]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
         if text.contains("Permission denied") {
             return Err(Fail2banError::PermissionDenied {
                 socket: self.config.socket.display().to_string(),

@@ -286,15 +286,35 @@ impl Fail2banClient {
             .map(drop)
     }
 
-    /// Starts a configured jail (through `fail2ban-client`, which reads the configuration).
+    /// Starts a configured jail. `fail2ban-client start JAIL` only restarts a jail the server
+    /// still knows; a stopped jail is brought back by a full `reload` (which starts every
+    /// enabled jail of the configuration). `UnknownJail` if it is still not running after that.
     pub async fn start_jail(&self, jail: &JailName) -> Result<(), Fail2banError> {
-        self.run_client(&["start", jail.as_str()]).await.map(drop)
+        match self.run_client(&["start", jail.as_str()]).await {
+            Ok(_) => Ok(()),
+            Err(Fail2banError::Server { message, .. })
+                if message.contains("does not exist") || message.contains("NOK") =>
+            {
+                self.run_client(&["reload"]).await?;
+                self.ensure_jail(jail).await
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    /// Reloads the configuration of one jail or of the server (through `fail2ban-client`).
+    /// Reloads the configuration of one running jail or of the whole server (through
+    /// `fail2ban-client`, which reads the configuration files).
     pub async fn reload(&self, jail: Option<&JailName>) -> Result<(), Fail2banError> {
         match jail {
-            Some(j) => self.run_client(&["reload", j.as_str()]).await.map(drop),
+            Some(j) => match self.run_client(&["reload", j.as_str()]).await {
+                Ok(_) => Ok(()),
+                Err(Fail2banError::Server { message, .. })
+                    if message.contains("does not exist") =>
+                {
+                    Err(Fail2banError::UnknownJail(j.to_string()))
+                }
+                Err(e) => Err(e),
+            },
             None => self.run_client(&["reload"]).await.map(drop),
         }
     }
