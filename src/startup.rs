@@ -89,6 +89,8 @@ impl Application {
             command_timeout: settings.fail2ban.command_timeout,
             max_concurrency: settings.fail2ban.max_concurrency,
             max_reply_bytes: settings.fail2ban.max_reply_bytes,
+            config_dir: settings.fail2ban.config_dir.clone(),
+            client_path: settings.fail2ban.client_path.clone(),
         });
         let geo = Arc::new(GeoCache::new(&settings.geoip));
         let scheduler = JobScheduler::new()
