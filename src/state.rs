@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use crate::config::Settings;
 use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
+    pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }
 

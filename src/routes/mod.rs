@@ -6,15 +6,18 @@ use actix_web::{HttpRequest, web};
 use crate::error::ApiError;
 
 pub mod frontend;
+pub mod geo;
 pub mod health;
+pub mod metrics;
 
 /// Mounts every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.configure(metrics::configure).service(
         web::scope("/api")
             .service(
                 web::scope("/v1")
                     .configure(health::configure)
+                    .configure(geo::configure)
                     .default_service(web::to(api_not_found)),
             )
             .default_service(web::to(api_not_found)),
