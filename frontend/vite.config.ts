@@ -19,8 +19,8 @@ export default defineConfig({
     },
   },
   server: {
-    // `npm run dev` proxies the API to a locally running `bangui` (default port 8080).
-    proxy: { '/api': process.env.BANGUI_DEV_API ?? 'http://127.0.0.1:8080' },
+    // `npm run dev` proxies the API to a locally running `bangui` (default port 8000).
+    proxy: { '/api': process.env.BANGUI_DEV_API ?? 'http://127.0.0.1:8000' },
   },
   test: {
     environment: 'jsdom',
