@@ -172,6 +172,7 @@ async function expectToast(page, re) {
 
 async function main() {
   preflight();
+  rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   // Short path: the fail2ban socket path must stay under the Unix limit.
   const dir = mkdtempSync(join(tmpdir().length < 20 ? tmpdir() : '/tmp', 'bangui-e2e-'));
@@ -263,6 +264,8 @@ async function main() {
     assert(/Germany/.test(deText), `the row of ${SSHD_ATTACKERS[0].ip} names Germany (${deText})`);
     assert(/sshd/.test(deText), `the row of ${SSHD_ATTACKERS[0].ip} names the jail sshd (${deText})`);
     await page.getByTestId('currently-banned').waitFor();
+    await page.getByTestId('top-countries').waitFor();
+    await page.getByTestId('trend-chart').waitFor();
     await shot(page, '03-dashboard');
 
     step = 'map colours the banned countries';
@@ -288,7 +291,7 @@ async function main() {
     step = 'ban through the Jails page';
     await page.getByRole('link', { name: 'Jails' }).click();
     await page.getByTestId('jails-table').waitFor();
-    const banForm = page.getByRole('form', { name: 'Ban an address' });
+    const banForm = page.getByRole('form', { name: 'Ban an address', exact: true });
     await banForm.getByLabel('IP address').fill(MANUAL_IP);
     await banForm.getByLabel('Jail').selectOption('sshd');
     await banForm.getByRole('button', { name: 'Ban' }).click();
@@ -304,7 +307,7 @@ async function main() {
     await shot(page, '05-jails');
 
     step = 'unban through the Jails page';
-    const unbanForm = page.getByRole('form', { name: 'Unban an address' });
+    const unbanForm = page.getByRole('form', { name: 'Unban an address', exact: true });
     await unbanForm.getByLabel('IP address').fill(MANUAL_IP);
     await unbanForm.getByLabel('Jail').selectOption('sshd');
     await unbanForm.getByRole('button', { name: 'Unban' }).click();
@@ -334,6 +337,8 @@ async function main() {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.locator('[data-testid="ban-table"]').waitFor();
+    await page.getByTestId('top-countries').waitFor();
+    await page.getByTestId('trend-chart').waitFor();
     await shot(page, '09-dashboard-phone');
 
     const serious = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
