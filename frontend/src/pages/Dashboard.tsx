@@ -9,6 +9,7 @@ import { Empty, ErrorBanner, Loading } from '../components/feedback';
 import { FilterBar, useFilters } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { StatusBar } from '../components/StatusBar';
+import { formatCount } from '../lib/format';
 import { BANS_POLL_MS, STATUS_POLL_MS, usePoll } from '../lib/usePoll';
 
 const PAGE_SIZE = 50;
@@ -36,6 +37,7 @@ export function DashboardPage() {
   const bans = usePoll(() => api.bans({ range, origin, country, page, page_size: PAGE_SIZE }), [range, origin, country, page], BANS_POLL_MS);
   const trend = usePoll(() => api.trend({ range, origin }), [range, origin], BANS_POLL_MS);
   const byCountry = usePoll(() => api.byCountry({ range, origin }), [range, origin], BANS_POLL_MS);
+  const byJail = usePoll(() => api.byJail({ range, origin }), [range, origin], BANS_POLL_MS);
 
   return (
     <>
@@ -55,6 +57,16 @@ export function DashboardPage() {
             <>
               <TopCountries countries={byCountry.data.countries} names={byCountry.data.country_names} onSelect={(cc) => set('country', cc)} />
               {byCountry.data.unresolved > 0 && <p className="muted small">{byCountry.data.unresolved} bans without a known country.</p>}
+            </>
+          )}
+          {byJail.data && byJail.data.jails.length > 0 && (
+            <>
+              <h3 id="jail-h">By jail</h3>
+              <ul className="plain" aria-labelledby="jail-h" data-testid="by-jail">
+                {byJail.data.jails.map((j) => (
+                  <li key={j.jail} className="row between"><span>{j.jail}</span><span>{formatCount(j.count)}</span></li>
+                ))}
+              </ul>
             </>
           )}
         </section>

@@ -84,11 +84,15 @@ export function JailDetailPage() {
                 <dt>Banned total</dt><dd>{formatCount(d.counters.total_banned)}</dd>
               </dl>
               <h2 id="ignore-h">Ignore list</h2>
-              <label className="row">
-                <input type="checkbox" checked={d.settings.ignoreself} disabled={!canWrite}
-                  onChange={(e) => { const on = e.target.checked; void run(() => api.setIgnoreSelf(name, on), `ignoreself ${on ? 'enabled' : 'disabled'}.`, detail.reload); }} />
-                Ignore this host's own addresses (ignoreself)
-              </label>
+              {canWrite ? (
+                <label className="row">
+                  <input type="checkbox" checked={d.settings.ignoreself}
+                    onChange={(e) => { const on = e.target.checked; void run(() => api.setIgnoreSelf(name, on), `ignoreself ${on ? 'enabled' : 'disabled'}.`, detail.reload); }} />
+                  Ignore this host's own addresses (ignoreself)
+                </label>
+              ) : (
+                <p>Ignore this host's own addresses (ignoreself): <strong>{d.settings.ignoreself ? 'yes' : 'no'}</strong></p>
+              )}
               {d.settings.ignoreip.length === 0 ? <Empty>No ignored addresses.</Empty> : (
                 <ul className="plain" aria-labelledby="ignore-h">
                   {d.settings.ignoreip.map((ip) => (

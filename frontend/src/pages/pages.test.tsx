@@ -106,6 +106,20 @@ describe('routing and roles', () => {
     expect(result.textContent).toContain('sshd');
   });
 
+  it('shows a viewer the jail detail with settings and bans but no write control', async () => {
+    stubApi('viewer', (url) => {
+      if (url === '/api/v1/jails/sshd') return [200, { name: 'sshd', counters: { currently_failed: 0, total_failed: 3, currently_banned: 1, total_banned: 1 }, settings: { bantime: 600, findtime: 600, maxretry: 3, maxmatches: 10, logpath: ['/var/log/auth.log'], ignoreip: ['10.0.0.0/8'], ignoreself: true, failregex: [], ignoreregex: [], datepattern: null, actions: ['dummy'], backend: 'polling' } }];
+      if (url.startsWith('/api/v1/jails/sshd/banned')) return [200, { items: [{ ip: '5.6.7.8', banned_at: '2026-01-01T00:00:00Z', ban_ends_at: null, geo: null }], total: 1, page: 1, page_size: 25 }];
+      return [404, {}];
+    });
+    renderAt('/jails/sshd');
+    expect(await screen.findByText('5.6.7.8')).toBeTruthy();
+    expect(await screen.findByText('10.0.0.0/8')).toBeTruthy();
+    expect(screen.getAllByText('10 min', { selector: 'dd' })).toHaveLength(2);
+    expect(screen.queryAllByRole('button').map((b) => b.textContent)).toEqual(['Sign out']);
+    expect(screen.queryByRole('checkbox')).toBeNull();
+  });
+
   it('puts the server version in the footer', async () => {
     stubApi('viewer');
     renderAt('/jails');
