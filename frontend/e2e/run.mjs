@@ -333,13 +333,14 @@ async function main() {
     await page.locator('[data-testid="audit-table"], .empty').first().waitFor();
     await shot(page, '08-audit');
 
-    step = 'phone width';
+    step = 'phone width, dark theme';
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.locator('[data-testid="ban-table"]').waitFor();
     await page.getByTestId('top-countries').waitFor();
     await page.getByTestId('trend-chart').waitFor();
-    await shot(page, '09-dashboard-phone');
+    await shot(page, '09-dashboard-phone-dark');
 
     const serious = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
     assert(serious.length === 0, `no JavaScript errors in the browser console: ${serious.join(' | ')}`);
