@@ -210,6 +210,10 @@ async function main() {
   step = 'start bangui';
   const app = await startBangui(dir, sock, geoDir);
   log(`bangui serves ${app.base}`);
+  const setupProbe = await fetch(`${app.base}/api/v1/setup`);
+  assert(setupProbe.ok, `GET /api/v1/setup answers 200 (got ${setupProbe.status}); this binary lacks the setup/auth API of the REST contract`);
+  const index = await fetch(`${app.base}/jails/sshd`);
+  assert(index.ok && /<div id="root">/.test(await index.text()), 'client routes fall back to index.html');
 
   step = 'launch chromium';
   const profile = mkdtempSync(join('/tmp', 'bangui-e2e-chrome-'));
