@@ -20,7 +20,7 @@ fn seed() -> u64 {
     std::env::var("F2B_PROPTEST_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_f2b)
+        .unwrap_or(0x05ee_df2b)
 }
 
 fn fixtures() -> Vec<Vec<u8>> {
