@@ -419,3 +419,17 @@ async fn reloading_a_jail_that_is_not_running_is_an_unknown_jail() {
         Err(Fail2banError::UnknownJail(_))
     ));
 }
+
+#[tokio::test]
+async fn a_reply_larger_than_the_cap_is_a_protocol_error_not_a_memory_spike() {
+    let server = Fail2banServer::start();
+    let mut config = ClientConfig::new(server.socket());
+    config.max_reply_bytes = 1024;
+    let client = Fail2banClient::new(config);
+    client.ping().await.unwrap();
+    match client.call(&["get", "sshd", "failregex"]).await {
+        Err(Fail2banError::Protocol(m)) => assert!(m.contains("cap"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    client.ping().await.unwrap();
+}
