@@ -364,10 +364,10 @@ impl<'a> Machine<'a> {
         if key >= self.memo.len() {
             self.memo.resize(key + 1, None);
         }
-        if let Some(slot) = self.memo.get_mut(key) {
-            if slot.replace(id).is_none() {
-                self.memo_count += 1;
-            }
+        if let Some(slot) = self.memo.get_mut(key)
+            && slot.replace(id).is_none()
+        {
+            self.memo_count += 1;
         }
         Ok(())
     }
