@@ -342,6 +342,13 @@ async fn n_bans_issued_while_the_dashboard_reads_the_database_give_exactly_n_new
     assert!(reads.await.unwrap() > 0);
     assert_eq!(db.count_all().await.unwrap(), before + u64::from(N));
     assert!(!server.log().contains("database is locked"));
+    let db_path = server.database().display().to_string();
+    for suffix in ["-wal", "-shm"] {
+        assert!(
+            !std::path::Path::new(&format!("{db_path}{suffix}")).exists(),
+            "the reader never switches fail2ban's database to WAL"
+        );
+    }
 }
 
 #[tokio::test]
