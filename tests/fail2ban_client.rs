@@ -342,6 +342,13 @@ async fn n_bans_issued_while_the_dashboard_reads_the_database_give_exactly_n_new
     assert!(reads.await.unwrap() > 0);
     assert_eq!(db.count_all().await.unwrap(), before + u64::from(N));
     assert!(!server.log().contains("database is locked"));
+    let db_path = server.database().display().to_string();
+    for suffix in ["-wal", "-shm"] {
+        assert!(
+            !std::path::Path::new(&format!("{db_path}{suffix}")).exists(),
+            "the reader never switches fail2ban's database to WAL"
+        );
+    }
 }
 
 #[tokio::test]
@@ -418,4 +425,18 @@ async fn reloading_a_jail_that_is_not_running_is_an_unknown_jail() {
         client.start_jail(&jail("not-configured")).await,
         Err(Fail2banError::UnknownJail(_))
     ));
+}
+
+#[tokio::test]
+async fn a_reply_larger_than_the_cap_is_a_protocol_error_not_a_memory_spike() {
+    let server = Fail2banServer::start();
+    let mut config = ClientConfig::new(server.socket());
+    config.max_reply_bytes = 1024;
+    let client = Fail2banClient::new(config);
+    client.ping().await.unwrap();
+    match client.call(&["get", "sshd", "failregex"]).await {
+        Err(Fail2banError::Protocol(m)) => assert!(m.contains("cap"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    client.ping().await.unwrap();
 }

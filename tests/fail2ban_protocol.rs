@@ -238,3 +238,35 @@ fn every_prefix_of_every_recorded_reply_is_a_value_or_an_error() {
         }
     }
 }
+
+#[test]
+fn fail2ban_versions_are_ordered_numerically() {
+    assert!(types::version_tuple("1.0.2") > types::version_tuple("0.11.2"));
+    assert!(types::version_tuple("0.11.1") >= (0, 11, 1));
+    assert!(types::version_tuple("0.10.6") < (0, 11, 1));
+    assert_eq!(types::version_tuple("1.1.0.dev1"), (1, 1, 0));
+    assert_eq!(types::version_tuple("v1.0.2"), (1, 0, 2));
+    assert_eq!(types::version_tuple("garbage"), (0, 0, 0));
+}
+
+#[test]
+fn server_setting_updates_are_validated_before_they_are_sent() {
+    use bangui::fail2ban::ServerSettingUpdate as U;
+    assert_eq!(
+        U::LogLevel("debug".into()).validate().unwrap(),
+        ("loglevel", "DEBUG".into())
+    );
+    assert!(U::LogLevel("LOUD".into()).validate().is_err());
+    assert!(
+        U::LogTarget("/var/log/fail2ban.log".into())
+            .validate()
+            .is_ok()
+    );
+    assert!(U::LogTarget("SYSLOG".into()).validate().is_ok());
+    assert!(U::LogTarget("relative.log".into()).validate().is_err());
+    assert!(U::DbPurgeAge(-1).validate().is_err());
+    assert_eq!(
+        U::DbMaxMatches(5).validate().unwrap(),
+        ("dbmaxmatches", "5".into())
+    );
+}

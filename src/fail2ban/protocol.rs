@@ -5,8 +5,6 @@
 //! the input (memo references are expanded under a node budget, nesting under a depth limit).
 //! It must not do I/O or know about jails and commands.
 
-use std::collections::HashMap;
-
 /// Terminates every request and reply.
 pub const END_MARKER: &[u8] = b"<F2B_END_COMMAND>";
 /// Sent before closing a connection politely.
@@ -211,6 +209,8 @@ enum Node {
     Dict(Vec<(usize, usize)>),
     Global(String, String),
     Object(String, Vec<usize>),
+    /// The same value as another node (`builtins.str(s)` is just `s`).
+    Alias(usize),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -224,7 +224,10 @@ struct Machine<'a> {
     pos: usize,
     nodes: Vec<Node>,
     stack: Vec<Slot>,
-    memo: HashMap<u64, usize>,
+    /// Memo slots; keys are bounded by the input length (a pickler numbers them densely).
+    memo: Vec<Option<usize>>,
+    /// Number of occupied memo slots (the key MEMOIZE uses next).
+    memo_count: u64,
 }
 
 /// Decodes one pickle into a value. Total: every input gives a value or an error.
@@ -234,7 +237,8 @@ pub fn decode(input: &[u8]) -> Result<PyValue, ProtocolError> {
         pos: 0,
         nodes: Vec::new(),
         stack: Vec::new(),
-        memo: HashMap::new(),
+        memo: Vec::new(),
+        memo_count: 0,
     };
     let root = m.run()?;
     // Memo references can share a node many times; cap the expanded size.
@@ -353,14 +357,30 @@ impl<'a> Machine<'a> {
 
     fn memo_put(&mut self, key: u64) -> Result<(), ProtocolError> {
         let id = self.top()?;
-        self.memo.insert(key, id);
+        let key = match usize::try_from(key) {
+            Ok(k) if k <= self.input.len() => k,
+            _ => return self.err("memo key out of range"),
+        };
+        if key >= self.memo.len() {
+            self.memo.resize(key + 1, None);
+        }
+        if let Some(slot) = self.memo.get_mut(key)
+            && slot.replace(id).is_none()
+        {
+            self.memo_count += 1;
+        }
         Ok(())
     }
 
     fn memo_get(&mut self, key: u64) -> Result<(), ProtocolError> {
-        match self.memo.get(&key) {
+        match usize::try_from(key)
+            .ok()
+            .and_then(|k| self.memo.get(k))
+            .copied()
+            .flatten()
+        {
             Some(id) => {
-                self.stack.push(Slot::Node(*id));
+                self.stack.push(Slot::Node(id));
                 Ok(())
             }
             None => self.err("memo reference to nothing"),
@@ -411,7 +431,7 @@ impl<'a> Machine<'a> {
         let node = match (class.as_str(), arg_ids.as_slice()) {
             ("builtins.str" | "__builtin__.str" | "__builtin__.unicode", [one]) => {
                 match self.nodes.get(*one) {
-                    Some(Node::Str(s)) => Node::Str(s.clone()),
+                    Some(Node::Str(_)) => Node::Alias(*one),
                     _ => Node::Object(class, arg_ids),
                 }
             }
@@ -447,8 +467,8 @@ impl<'a> Machine<'a> {
                 }
                 b'.' => return self.pop(),
                 0x94 => {
-                    let key = self.memo.len() as u64;
-                    self.memo_put(key)?;
+                    // Like Python: the next key is the number of stored entries.
+                    self.memo_put(self.memo_count)?;
                 }
                 b'q' => {
                     let k = self.uint(1)?;
@@ -658,6 +678,7 @@ impl<'a> Machine<'a> {
                 module: m.clone(),
                 name: n.clone(),
             },
+            Node::Alias(other) => self.build(*other, depth + 1, budget)?,
             Node::Object(class, ids) => PyValue::Object {
                 class: class.clone(),
                 args: list(ids, budget)?,
