@@ -74,13 +74,8 @@ pub async fn newest_timeofban(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Er
         .await
 }
 
-fn origin_clause(origin: Option<&str>) -> &'static str {
-    if origin.is_some() {
-        " AND origin = ?"
-    } else {
-        ""
-    }
-}
+// `?2` is the origin filter: NULL for every origin. One static statement per query keeps the
+// SQL free of string assembly and lets SQLite cache the prepared statement.
 
 /// Newest first, one page.
 pub async fn page(
@@ -90,19 +85,19 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    let sql = format!(
+    sqlx::query_as(
         "SELECT jail, ip, timeofban, bantime, bancount, failures, matches, origin FROM history \
-         WHERE timeofban >= ?{} ORDER BY timeofban DESC, id DESC LIMIT ? OFFSET ?",
-        origin_clause(origin)
-    );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    q.bind(limit).bind(offset).fetch_all(pool).await
+         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) ORDER BY timeofban DESC, id DESC LIMIT ?3 OFFSET ?4",
+    )
+    .bind(since)
+    .bind(origin)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
 }
 
-/// One page restricted to the given IPs (the map's country filter).
+/// One page restricted to the given IPs (the map's country filter), with their total.
 pub async fn page_for_ips(
     pool: &SqlitePool,
     since: i64,
@@ -129,24 +124,25 @@ pub async fn page_for_ips(
         });
         qb.build().execute(&mut *conn).await?;
     }
-    let clause = origin_clause(origin);
-    let sql = format!(
-        "SELECT h.jail, h.ip, h.timeofban, h.bantime, h.bancount, h.failures, h.matches, h.origin FROM history h \
-         JOIN filter_ips f ON f.ip = h.ip WHERE h.timeofban >= ?{clause} ORDER BY h.timeofban DESC LIMIT ? OFFSET ?"
-    );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    let rows = q.bind(limit).bind(offset).fetch_all(&mut *conn).await?;
-    let sql = format!(
-        "SELECT COUNT(*) FROM history h JOIN filter_ips f ON f.ip = h.ip WHERE h.timeofban >= ?{clause}"
-    );
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    let total = q.fetch_one(&mut *conn).await?;
+    let rows = sqlx::query_as(
+        "SELECT h.jail, h.ip, h.timeofban, h.bantime, h.bancount, h.failures, h.matches, h.origin \
+         FROM history h JOIN filter_ips f ON f.ip = h.ip \
+         WHERE h.timeofban >= ?1 AND (?2 IS NULL OR h.origin = ?2) ORDER BY h.timeofban DESC LIMIT ?3 OFFSET ?4",
+    )
+    .bind(since)
+    .bind(origin)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM history h JOIN filter_ips f ON f.ip = h.ip \
+         WHERE h.timeofban >= ?1 AND (?2 IS NULL OR h.origin = ?2)",
+    )
+    .bind(since)
+    .bind(origin)
+    .fetch_one(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM filter_ips")
         .execute(&mut *conn)
         .await?;
@@ -159,32 +155,30 @@ pub async fn count(
     since: i64,
     origin: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM history WHERE timeofban >= ?{}",
-        origin_clause(origin)
-    );
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    q.fetch_one(pool).await
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM history WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2)",
+    )
+    .bind(since)
+    .bind(origin)
+    .fetch_one(pool)
+    .await
 }
 
-/// Bans per IP in the window (for the per-country aggregate).
+/// Bans per IP in the window (for the per-country aggregate), scanned in IP order over the
+/// covering index so that no temporary sort is needed.
 pub async fn count_by_ip(
     pool: &SqlitePool,
     since: i64,
     origin: Option<&str>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT ip, COUNT(*) FROM history INDEXED BY history_ip_time_origin WHERE timeofban >= ?{} GROUP BY ip",
-        origin_clause(origin)
-    );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    q.fetch_all(pool).await
+    sqlx::query_as(
+        "SELECT ip, COUNT(*) FROM history INDEXED BY history_ip_time_origin \
+         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) GROUP BY ip",
+    )
+    .bind(since)
+    .bind(origin)
+    .fetch_all(pool)
+    .await
 }
 
 /// Bans per jail in the window, most first.
@@ -193,15 +187,14 @@ pub async fn count_by_jail(
     since: i64,
     origin: Option<&str>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT jail, COUNT(*) AS n FROM history WHERE timeofban >= ?{} GROUP BY jail ORDER BY n DESC, jail",
-        origin_clause(origin)
-    );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    q.fetch_all(pool).await
+    sqlx::query_as(
+        "SELECT jail, COUNT(*) AS n FROM history WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
+         GROUP BY jail ORDER BY n DESC, jail",
+    )
+    .bind(since)
+    .bind(origin)
+    .fetch_all(pool)
+    .await
 }
 
 /// Bans per bucket of `bucket_seconds` counted from `since` (bucket index, count); empty buckets
@@ -212,18 +205,15 @@ pub async fn trend(
     bucket_seconds: i64,
     origin: Option<&str>,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT (timeofban - ?) / ? AS bucket, COUNT(*) FROM history WHERE timeofban >= ?{} GROUP BY bucket ORDER BY bucket",
-        origin_clause(origin)
-    );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(since)
-        .bind(bucket_seconds.max(1))
-        .bind(since);
-    if let Some(o) = origin {
-        q = q.bind(o);
-    }
-    q.fetch_all(pool).await
+    sqlx::query_as(
+        "SELECT (timeofban - ?1) / ?3 AS bucket, COUNT(*) FROM history \
+         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) GROUP BY bucket ORDER BY bucket",
+    )
+    .bind(since)
+    .bind(origin)
+    .bind(bucket_seconds.max(1))
+    .fetch_all(pool)
+    .await
 }
 
 /// Every archived ban of one IP, newest first.
