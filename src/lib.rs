@@ -5,6 +5,7 @@
 //! Dependencies point one way: `routes → services → {fail2ban, geo, db} → domain`.
 
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod domain;
 pub mod error;

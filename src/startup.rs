@@ -236,6 +236,7 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .app_data(extractors::path_config())
             .wrap(from_fn(routes::guard::authenticate_request))
             .wrap(from_fn(routes::guard::setup_gate))
+            .wrap(from_fn(crate::cors::cors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_telemetry))
             .configure(routes::configure)

@@ -108,3 +108,47 @@ async fn client_routes_fall_back_to_a_page_and_never_to_the_api() {
     assert!(res.text().await.unwrap_or_default().contains("not built"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn cross_origin_access_is_granted_only_to_configured_origins() {
+    let app = TestApp::builder()
+        .env("BANGUI_CORS_ALLOWED_ORIGINS", "https://ops.example.org")
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .get(app.url("/api/v1/health/live"))
+        .header("Origin", "https://ops.example.org")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://ops.example.org")
+    );
+    let res = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/bans"))
+        .header("Origin", "https://ops.example.org")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 204);
+    assert!(
+        res.headers()
+            .get("access-control-allow-headers")
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("x-bangui-request"))
+    );
+    let res = app
+        .http
+        .get(app.url("/api/v1/health/live"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    app.stop().await;
+}
