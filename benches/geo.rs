@@ -43,7 +43,10 @@ struct Fixture {
 impl Fixture {
     fn cache(&self, max_entries: usize) -> GeoCache {
         let mut env = BTreeMap::new();
-        env.insert("BANGUI_GEOIP_DB_PATH".into(), self.mmdb.display().to_string());
+        env.insert(
+            "BANGUI_GEOIP_DB_PATH".into(),
+            self.mmdb.display().to_string(),
+        );
         env.insert(
             "BANGUI_GEOIP_CACHE_MAX_ENTRIES".into(),
             max_entries.to_string(),
