@@ -174,7 +174,7 @@ impl GeoCache {
         let mut seen_negative = std::collections::HashSet::new();
         for ip in ips {
             let ip = ip.to_canonical();
-            if out.contains_key(&ip) || seen_negative.contains(&ip) {
+            if out.contains_key(&ip) || (!seen_negative.is_empty() && seen_negative.contains(&ip)) {
                 continue;
             }
             match self.probe(ip) {
@@ -499,6 +499,11 @@ impl GeoCache {
         drop(rows);
         match result {
             Ok(()) => {
+                // A burst (warm-up, a big ban list) must not pin the sets' capacity forever.
+                if taken.len() > 4096 || touched_keys.len() > 4096 {
+                    self.dirty.shrink_to_fit();
+                    self.touched.shrink_to_fit();
+                }
                 self.refresh_gauges();
                 Ok(taken.len())
             }
