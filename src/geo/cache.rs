@@ -86,6 +86,10 @@ impl GeoCache {
             let status = slot.status();
             if let Some(err) = &status.error {
                 tracing::error!(database = what, error = %err, "cannot open GeoIP database");
+            } else if status.state != super::MmdbState::Loaded
+                && let Some(path) = &status.path
+            {
+                tracing::warn!(database = what, path = %path, "GeoIP database file not found; lookups are degraded until it appears");
             }
         }
         let ipapi = if settings.allow_http_fallback {
