@@ -39,8 +39,12 @@ pub async fn request_telemetry(
     let latency_ms = elapsed * 1000.0;
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
         let route = res.request().match_pattern();
+        let method = match res.request().method().as_str() {
+            m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+            _ => "OTHER",
+        };
         state.metrics.observe_http(
-            res.request().method().as_str(),
+            method,
             route.as_deref().unwrap_or("unmatched"),
             status,
             elapsed,

@@ -86,6 +86,10 @@ impl GeoCache {
             let status = slot.status();
             if let Some(err) = &status.error {
                 tracing::error!(database = what, error = %err, "cannot open GeoIP database");
+            } else if status.state != super::MmdbState::Loaded
+                && let Some(path) = &status.path
+            {
+                tracing::warn!(database = what, path = %path, "GeoIP database file not found; lookups are degraded until it appears");
             }
         }
         let ipapi = if settings.allow_http_fallback {
@@ -174,7 +178,7 @@ impl GeoCache {
         let mut seen_negative = std::collections::HashSet::new();
         for ip in ips {
             let ip = ip.to_canonical();
-            if out.contains_key(&ip) || seen_negative.contains(&ip) {
+            if out.contains_key(&ip) || (!seen_negative.is_empty() && seen_negative.contains(&ip)) {
                 continue;
             }
             match self.probe(ip) {
@@ -499,6 +503,11 @@ impl GeoCache {
         drop(rows);
         match result {
             Ok(()) => {
+                // A burst (warm-up, a big ban list) must not pin the sets' capacity forever.
+                if taken.len() > 4096 || touched_keys.len() > 4096 {
+                    self.dirty.shrink_to_fit();
+                    self.touched.shrink_to_fit();
+                }
                 self.refresh_gauges();
                 Ok(taken.len())
             }

@@ -88,3 +88,104 @@ pub fn guarded(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn counting_job(runs: Arc<AtomicUsize>, hold: Duration, fail: bool) -> JobFn {
+        Arc::new(move || {
+            let runs = Arc::clone(&runs);
+            Box::pin(async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(hold).await;
+                if fail {
+                    Err("boom".to_string())
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_tick_while_the_previous_run_is_still_going_is_skipped() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let body = guarded(
+            "test",
+            counting_job(Arc::clone(&runs), Duration::from_millis(200), false),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let first = tokio::spawn(body());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        body().await; // overlaps: skipped
+        first.await.expect("first run");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        body().await; // the guard was released
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failing_or_panicking_job_is_logged_and_runs_again_next_time() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let body = guarded(
+            "failing",
+            counting_job(Arc::clone(&runs), Duration::ZERO, true),
+            Arc::new(AtomicBool::new(false)),
+        );
+        body().await;
+        body().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let panicking: JobFn = Arc::new(|| Box::pin(async { panic!("job bug") }));
+        let body = guarded("panicking", panicking, Arc::new(AtomicBool::new(false)));
+        body().await;
+        body().await; // still callable: the guard was released after the crash
+    }
+
+    #[tokio::test]
+    async fn registered_jobs_run_on_the_real_scheduler() {
+        let scheduler = JobScheduler::new().await.expect("scheduler");
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(
+            &scheduler,
+            JobSpec {
+                id: "every_second",
+                schedule: Schedule::Every(Duration::from_secs(1)),
+                run: counting_job(Arc::clone(&runs), Duration::ZERO, false),
+            },
+        )
+        .await
+        .expect("interval job");
+        register(
+            &scheduler,
+            JobSpec {
+                id: "cron",
+                schedule: Schedule::Cron("0 30 3 * * *".into()),
+                run: counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, false),
+            },
+        )
+        .await
+        .expect("cron job");
+        let bad = register(
+            &scheduler,
+            JobSpec {
+                id: "bad_cron",
+                schedule: Schedule::Cron("30 3 * * *".into()),
+                run: counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, false),
+            },
+        )
+        .await;
+        assert!(bad.is_err_and(|e| e.id == "bad_cron"));
+        scheduler.start().await.expect("start");
+        for _ in 0..100 {
+            if runs.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(runs.load(Ordering::SeqCst) >= 1);
+        let mut scheduler = scheduler;
+        scheduler.shutdown().await.expect("shutdown");
+    }
+}
