@@ -131,18 +131,6 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl From<crate::domain::DomainError> for ApiError {
-    fn from(e: crate::domain::DomainError) -> Self {
-        let code = match e.field {
-            "ip" => "invalid_ip",
-            "password" => "weak_password",
-            _ => "validation_error",
-        };
-        let details = serde_json::json!({"field": e.field, "value": e.value, "reason": e.reason});
-        Self::bad_request(code, e.to_string()).with_details(details)
-    }
-}
-
 impl From<crate::services::auth::AuthError> for ApiError {
     fn from(e: crate::services::auth::AuthError) -> Self {
         use crate::services::auth::AuthError as A;
@@ -222,5 +210,67 @@ pub mod extractors {
 
     pub fn path_config() -> web::PathConfig {
         web::PathConfig::default().error_handler(path_error)
+    }
+}
+
+impl From<crate::domain::DomainError> for ApiError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        let code = match e.field {
+            "ip" => "invalid_ip",
+            "ignoreip" => "invalid_ignoreip",
+            "jail" => "invalid_jail",
+            "range" => "invalid_range",
+            "origin" => "invalid_origin",
+            "page" | "page_size" => "invalid_page",
+            "password" => "weak_password",
+            _ => "validation_error",
+        };
+        Self::bad_request(code, e.to_string()).with_details(serde_json::json!({
+            "field": e.field,
+            "value": e.value,
+            "reason": e.reason,
+        }))
+    }
+}
+
+impl From<crate::fail2ban::Fail2banError> for ApiError {
+    fn from(e: crate::fail2ban::Fail2banError) -> Self {
+        use crate::fail2ban::Fail2banError as E;
+        use serde_json::json;
+        let message = e.to_string();
+        match e {
+            E::Offline { socket, reason } => Self::bad_gateway("fail2ban_unavailable", message)
+                .with_details(json!({"socket": socket, "reason": reason})),
+            E::PermissionDenied { socket, user } => {
+                Self::bad_gateway("fail2ban_permission_denied", message)
+                    .with_details(json!({"socket": socket, "user": user}))
+            }
+            E::Timeout {
+                socket,
+                command,
+                seconds,
+            } => Self::new(StatusCode::GATEWAY_TIMEOUT, "fail2ban_timeout", message)
+                .with_details(json!({"socket": socket, "command": command, "seconds": seconds})),
+            E::Protocol(_) => Self::bad_gateway("fail2ban_protocol_error", message),
+            E::UnknownJail(jail) => {
+                Self::not_found("jail_not_found", message).with_details(json!({"jail": jail}))
+            }
+            E::Rejected(_) => Self::bad_request("fail2ban_rejected", message),
+            E::Server { class, .. } => {
+                Self::conflict("fail2ban_error", message).with_details(json!({"class": class}))
+            }
+            E::Unsupported { command, version } => {
+                Self::new(StatusCode::NOT_IMPLEMENTED, "fail2ban_unsupported", message)
+                    .with_details(json!({"command": command, "version": version}))
+            }
+            E::Invalid(domain) => domain.into(),
+        }
+    }
+}
+
+impl From<crate::fail2ban::Fail2banDbError> for ApiError {
+    fn from(e: crate::fail2ban::Fail2banDbError) -> Self {
+        tracing::warn!(error = %e, "fail2ban database unavailable");
+        Self::unavailable("fail2ban_db_unavailable", e.to_string())
     }
 }

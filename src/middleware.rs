@@ -1,5 +1,6 @@
 //! Per-request telemetry: a `tracing` span with method, path and request id, one log line with
-//! status and latency when the response is ready, and the request id echoed as `X-Request-Id`.
+//! status and latency when the response is ready, the request id echoed as `X-Request-Id`,
+//! and the HTTP metrics (count and latency by route pattern, never by raw path).
 
 use std::time::Instant;
 
@@ -7,7 +8,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
+
+use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -31,7 +35,17 @@ pub async fn request_telemetry(
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        let route = res.request().match_pattern();
+        state.metrics.observe_http(
+            res.request().method().as_str(),
+            route.as_deref().unwrap_or("unmatched"),
+            status,
+            elapsed,
+        );
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::warn!(status, latency_ms, "request finished");

@@ -17,7 +17,9 @@ use crate::db::{self, DbError};
 use crate::error::extractors;
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
+use crate::geo::watcher::MmdbWatcher;
 use crate::instance_lock::{InstanceLock, LockError};
+use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::state::AppState;
@@ -38,6 +40,8 @@ pub enum StartupError {
     },
     #[error("cannot start the scheduler: {0}")]
     Scheduler(String),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
 }
 
 pub struct Application {
@@ -47,6 +51,8 @@ pub struct Application {
     scheduler: JobScheduler,
     lock: InstanceLock,
     signals: Option<StopSignals>,
+    watcher: MmdbWatcher,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// SIGTERM and SIGINT streams, registered before the server announces itself so that an early
@@ -89,8 +95,15 @@ impl Application {
             command_timeout: settings.fail2ban.command_timeout,
             max_concurrency: settings.fail2ban.max_concurrency,
             max_reply_bytes: settings.fail2ban.max_reply_bytes,
+            config_dir: settings.fail2ban.config_dir.clone(),
+            client_path: settings.fail2ban.client_path.clone(),
         });
-        let geo = Arc::new(GeoCache::new(&settings.geoip));
+        let metrics = Arc::new(Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?);
+        let geo = Arc::new(GeoCache::new(
+            &settings.geoip,
+            pool.clone(),
+            Arc::clone(&metrics),
+        ));
         let scheduler = JobScheduler::new()
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
@@ -113,8 +126,18 @@ impl Application {
             geo,
             auth,
             audit,
+            metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };
+        crate::tasks::register_all(&scheduler, &state)
+            .await
+            .map_err(|e| StartupError::Scheduler(e.to_string()))?;
+        let watcher =
+            MmdbWatcher::start(Arc::clone(&state.geo), state.settings.geoip.watch_debounce);
+        let background = vec![
+            tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
+            tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
+        ];
 
         let address = format!("{}:{}", state.settings.http.host, state.settings.http.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
@@ -135,6 +158,8 @@ impl Application {
             scheduler,
             lock,
             signals,
+            watcher,
+            background,
         })
     }
 
@@ -159,6 +184,8 @@ impl Application {
             mut scheduler,
             lock,
             signals,
+            watcher,
+            background,
             ..
         } = self;
         let signals = tokio::spawn(stop_on_signal(server.handle(), signals));
@@ -168,6 +195,14 @@ impl Application {
         state.scheduler_running.store(false, Ordering::Relaxed);
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "scheduler did not shut down cleanly");
+        }
+        watcher.stop().await;
+        for task in background {
+            task.abort();
+        }
+        match state.geo.flush_dirty().await {
+            Ok(n) => tracing::info!(flushed = n, "final geo cache flush done"),
+            Err(e) => tracing::error!(error = %e, "final geo cache flush failed"),
         }
         state.db.close().await;
         lock.release();
@@ -220,4 +255,28 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
         _ = int.recv() => tracing::info!("SIGINT received; stopping gracefully"),
     }
     handle.stop(true).await;
+}
+
+/// Warms the geo cache from the database in the background, so serving starts at once.
+async fn warm_geo_cache(geo: Arc<GeoCache>) {
+    match geo.load_from_db().await {
+        Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),
+        Err(e) => tracing::error!(error = %e, "cannot warm the geo cache from the database"),
+    }
+}
+
+/// SIGHUP reloads the GeoIP database(s).
+async fn reload_geo_on_sighup(geo: Arc<GeoCache>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot install the SIGHUP handler; reload the GeoIP database over the API");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP received; reloading the GeoIP database");
+        let geo = Arc::clone(&geo);
+        if let Err(e) = tokio::task::spawn_blocking(move || geo.reload()).await {
+            tracing::error!(error = %e, "GeoIP reload task failed");
+        }
+    }
 }

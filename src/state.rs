@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use crate::config::Settings;
 use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
+use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub geo: Arc<GeoCache>,
     pub auth: Arc<AuthService>,
     pub audit: AuditService,
+    pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }
 

@@ -57,6 +57,7 @@ async fn liveness_and_readiness_answer_without_fail2ban() {
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_404_in_the_error_contract() {
     let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
     let (status, body) = app.get_json("/api/v1/no/such/route").await;
     assert_eq!(status, 404);
     assert_eq!(body["error_code"], "route_not_found");

@@ -15,12 +15,19 @@ fn registered_routes() -> BTreeSet<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(dir).expect("src/routes") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
+        let path = entry.expect("entry").path();
+        // /metrics is the one route outside /api/v1.
+        let prefix = if path.ends_with("metrics.rs") {
+            ""
+        } else {
+            "/api/v1"
+        };
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
         for line in text.lines().map(str::trim) {
             for method in ["get", "post", "put", "patch", "delete"] {
                 if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
                     let path = rest.split('"').next().unwrap_or_default();
-                    out.insert((method.to_uppercase(), format!("/api/v1{path}")));
+                    out.insert((method.to_uppercase(), format!("{prefix}{path}")));
                 }
             }
         }

@@ -38,7 +38,11 @@ const BATCH: usize = 500;
 
 /// Inserts the records in one transaction, ignoring ones already archived; returns how many
 /// were new.
-pub async fn insert_batch(pool: &SqlitePool, rows: &[NewHistory], now: i64) -> Result<u64, sqlx::Error> {
+pub async fn insert_batch(
+    pool: &SqlitePool,
+    rows: &[NewHistory],
+    now: i64,
+) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut inserted = 0;
     for chunk in rows.chunks(BATCH) {
@@ -65,11 +69,17 @@ pub async fn insert_batch(pool: &SqlitePool, rows: &[NewHistory], now: i64) -> R
 
 /// The newest archived `timeofban`, the sync cursor.
 pub async fn newest_timeofban(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(timeofban) FROM history").fetch_one(pool).await
+    sqlx::query_scalar("SELECT MAX(timeofban) FROM history")
+        .fetch_one(pool)
+        .await
 }
 
 fn origin_clause(origin: Option<&str>) -> &'static str {
-    if origin.is_some() { " AND origin = ?" } else { "" }
+    if origin.is_some() {
+        " AND origin = ?"
+    } else {
+        ""
+    }
 }
 
 /// Newest first, one page.
@@ -106,8 +116,12 @@ pub async fn page_for_ips(
     }
     // The IP set can be large: stage it in a temporary table on one connection.
     let mut conn = pool.acquire().await?;
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS filter_ips (ip TEXT PRIMARY KEY) WITHOUT ROWID").execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM filter_ips").execute(&mut *conn).await?;
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS filter_ips (ip TEXT PRIMARY KEY) WITHOUT ROWID")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM filter_ips")
+        .execute(&mut *conn)
+        .await?;
     for chunk in ips.chunks(BATCH) {
         let mut qb = sqlx::QueryBuilder::new("INSERT OR IGNORE INTO filter_ips (ip) ");
         qb.push_values(chunk, |mut b, ip| {
@@ -125,19 +139,30 @@ pub async fn page_for_ips(
         q = q.bind(o);
     }
     let rows = q.bind(limit).bind(offset).fetch_all(&mut *conn).await?;
-    let sql = format!("SELECT COUNT(*) FROM history h JOIN filter_ips f ON f.ip = h.ip WHERE h.timeofban >= ?{clause}");
+    let sql = format!(
+        "SELECT COUNT(*) FROM history h JOIN filter_ips f ON f.ip = h.ip WHERE h.timeofban >= ?{clause}"
+    );
     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(since);
     if let Some(o) = origin {
         q = q.bind(o);
     }
     let total = q.fetch_one(&mut *conn).await?;
-    sqlx::query("DELETE FROM filter_ips").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM filter_ips")
+        .execute(&mut *conn)
+        .await?;
     Ok((rows, total))
 }
 
 /// Number of bans in the window.
-pub async fn count(pool: &SqlitePool, since: i64, origin: Option<&str>) -> Result<i64, sqlx::Error> {
-    let sql = format!("SELECT COUNT(*) FROM history WHERE timeofban >= ?{}", origin_clause(origin));
+pub async fn count(
+    pool: &SqlitePool,
+    since: i64,
+    origin: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM history WHERE timeofban >= ?{}",
+        origin_clause(origin)
+    );
     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(since);
     if let Some(o) = origin {
         q = q.bind(o);
@@ -146,7 +171,11 @@ pub async fn count(pool: &SqlitePool, since: i64, origin: Option<&str>) -> Resul
 }
 
 /// Bans per IP in the window (for the per-country aggregate).
-pub async fn count_by_ip(pool: &SqlitePool, since: i64, origin: Option<&str>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_by_ip(
+    pool: &SqlitePool,
+    since: i64,
+    origin: Option<&str>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let sql = format!(
         "SELECT ip, COUNT(*) FROM history INDEXED BY history_ip_time_origin WHERE timeofban >= ?{} GROUP BY ip",
         origin_clause(origin)
@@ -159,7 +188,11 @@ pub async fn count_by_ip(pool: &SqlitePool, since: i64, origin: Option<&str>) ->
 }
 
 /// Bans per jail in the window, most first.
-pub async fn count_by_jail(pool: &SqlitePool, since: i64, origin: Option<&str>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_by_jail(
+    pool: &SqlitePool,
+    since: i64,
+    origin: Option<&str>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let sql = format!(
         "SELECT jail, COUNT(*) AS n FROM history WHERE timeofban >= ?{} GROUP BY jail ORDER BY n DESC, jail",
         origin_clause(origin)
@@ -183,7 +216,10 @@ pub async fn trend(
         "SELECT (timeofban - ?) / ? AS bucket, COUNT(*) FROM history WHERE timeofban >= ?{} GROUP BY bucket ORDER BY bucket",
         origin_clause(origin)
     );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since).bind(bucket_seconds.max(1)).bind(since);
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(since)
+        .bind(bucket_seconds.max(1))
+        .bind(since);
     if let Some(o) = origin {
         q = q.bind(o);
     }
@@ -191,7 +227,11 @@ pub async fn trend(
 }
 
 /// Every archived ban of one IP, newest first.
-pub async fn ip_timeline(pool: &SqlitePool, ip: &str, limit: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
+pub async fn ip_timeline(
+    pool: &SqlitePool,
+    ip: &str,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT jail, ip, timeofban, bantime, bancount, failures, matches, origin FROM history \
          WHERE ip = ? ORDER BY timeofban DESC LIMIT ?",

@@ -2,6 +2,8 @@
 //! the embedded, numbered migrations from `migrations/`. Repositories for each table group live
 //! in the sibling files; they take the pool and domain types and return domain types.
 
+pub mod geo_cache;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

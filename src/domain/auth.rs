@@ -94,7 +94,7 @@ impl NewPassword {
         if !(10..=1024).contains(&len) {
             return Err(DomainError::new(
                 "password",
-                hidden,
+                &hidden,
                 "use 10 to 1024 characters",
             ));
         }
@@ -107,14 +107,14 @@ impl NewPassword {
         if classes.iter().filter(|b| **b).count() < 2 {
             return Err(DomainError::new(
                 "password",
-                hidden,
+                &hidden,
                 "mix at least two kinds of characters (lower case, upper case, digits, symbols)",
             ));
         }
         if text.eq_ignore_ascii_case(username.as_str()) {
             return Err(DomainError::new(
                 "password",
-                hidden,
+                &hidden,
                 "must differ from the user name",
             ));
         }

@@ -1,11 +1,18 @@
-//! Value types parsed at the edge. Untrusted text becomes one of these (or a [`DomainError`])
-//! before any service sees it, so services cannot receive garbage. Nothing here imports the
-//! rest of the application.
+//! Domain values shared by every layer: validated IPs and networks, jail names and the query
+//! vocabulary (time ranges, origins, pages). Pure types with parsing and canonical text; this
+//! module does no I/O and knows nothing about fail2ban's wire format, HTTP or databases.
 
 pub mod auth;
+pub mod ip;
+pub mod jail;
+pub mod query;
 
-/// Input that does not make a valid domain value.
-#[derive(Debug, Clone, thiserror::Error)]
+pub use ip::{BanIp, IgnoreTarget};
+pub use jail::JailName;
+pub use query::{BLOCKLIST_JAIL, Origin, Page, TimeRange};
+
+/// A value from outside that does not satisfy a domain rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {value:?}: {reason}")]
 pub struct DomainError {
     pub field: &'static str,
@@ -14,10 +21,12 @@ pub struct DomainError {
 }
 
 impl DomainError {
-    pub fn new(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(field: &'static str, value: &str, reason: impl Into<String>) -> Self {
+        // Keep error messages bounded even when the input is not.
+        let value: String = value.chars().take(128).collect();
         Self {
             field,
-            value: value.into(),
+            value,
             reason: reason.into(),
         }
     }

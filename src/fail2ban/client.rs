@@ -1,6 +1,10 @@
 //! Async client for fail2ban's Unix control socket. One connection per command (fail2ban
-//! executes commands one at a time anyway), a per-command timeout and a bounded number of
-//! commands in flight.
+//! executes commands one at a time anyway, and a fresh connection per command is what makes the
+//! client recover by itself after fail2ban restarts or its socket file is recreated), a
+//! per-command timeout, a bounded number of commands in flight and a short retry with backoff
+//! only when connecting fails (refused, missing socket, EAGAIN) — never once a command was sent.
+//! It also runs `fail2ban-client` for the commands that need the client-side configuration
+//! reader (start, reload). Typed commands live in `commands.rs`; it must not know about HTTP.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,9 +12,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
-use super::protocol::{CLOSE_MARKER, END_MARKER, encode_request};
+use super::protocol::{CLOSE_MARKER, END_MARKER, PyValue, Reply, decode_reply, encode_request};
 
 /// How the client reaches fail2ban.
 #[derive(Debug, Clone)]
@@ -19,6 +23,24 @@ pub struct ClientConfig {
     pub command_timeout: Duration,
     pub max_concurrency: usize,
     pub max_reply_bytes: usize,
+    /// fail2ban's configuration directory, for `fail2ban-client -c DIR … reload`.
+    pub config_dir: PathBuf,
+    /// The `fail2ban-client` program.
+    pub client_path: PathBuf,
+}
+
+impl ClientConfig {
+    /// Defaults for everything but the socket (10 s timeout, 4 in flight, 32 MiB replies).
+    pub fn new(socket: impl Into<PathBuf>) -> Self {
+        Self {
+            socket: socket.into(),
+            command_timeout: Duration::from_secs(10),
+            max_concurrency: 4,
+            max_reply_bytes: 32 << 20,
+            config_dir: PathBuf::from("/etc/fail2ban"),
+            client_path: PathBuf::from("fail2ban-client"),
+        }
+    }
 }
 
 /// Why a command did not produce a value.
@@ -39,13 +61,55 @@ pub enum Fail2banError {
     },
     #[error("fail2ban's reply could not be understood: {0}")]
     Protocol(String),
+    #[error("fail2ban has no running jail {0:?}")]
+    UnknownJail(String),
+    #[error("fail2ban rejected the command: {0}")]
+    Rejected(String),
+    #[error("fail2ban failed: {class}: {message}")]
+    Server { class: String, message: String },
+    #[error("fail2ban {version} does not support `{command}`")]
+    Unsupported { command: String, version: String },
+    #[error(transparent)]
+    Invalid(#[from] crate::domain::DomainError),
 }
 
-/// Cheap to clone; every clone shares the concurrency limit.
+impl Fail2banError {
+    /// Maps an exception reply to an error.
+    pub fn from_exception(class: &str, message: String) -> Self {
+        let short = class.rsplit('.').next().unwrap_or(class);
+        match short {
+            "UnknownJailException" => {
+                Fail2banError::UnknownJail(message.trim_matches(['\'', '"']).to_string())
+            }
+            "ValueError" | "TypeError" | "KeyError" | "IndexError" => {
+                Fail2banError::Rejected(message)
+            }
+            _ => Fail2banError::Server {
+                class: class.to_string(),
+                message,
+            },
+        }
+    }
+
+    /// fail2ban's answer to a command it does not implement.
+    pub fn is_invalid_command(&self) -> bool {
+        matches!(self, Fail2banError::Server { message, .. } if message.starts_with("Invalid command"))
+    }
+}
+
+/// Delays between connection attempts when the socket is missing or refuses.
+const CONNECT_BACKOFF: [Duration; 3] = [
+    Duration::from_millis(25),
+    Duration::from_millis(75),
+    Duration::from_millis(200),
+];
+
+/// Cheap to clone; every clone shares the concurrency limit and the detected version.
 #[derive(Debug, Clone)]
 pub struct Fail2banClient {
     config: Arc<ClientConfig>,
     permits: Arc<Semaphore>,
+    version: Arc<OnceCell<String>>,
 }
 
 impl Fail2banClient {
@@ -54,6 +118,7 @@ impl Fail2banClient {
         Self {
             config: Arc::new(config),
             permits,
+            version: Arc::new(OnceCell::new()),
         }
     }
 
@@ -61,15 +126,45 @@ impl Fail2banClient {
         &self.config.socket
     }
 
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
     /// `ping` → `pong`.
     pub async fn ping(&self) -> Result<(), Fail2banError> {
-        let raw = self.raw(&["ping"]).await?;
-        if raw.windows(4).any(|w| w == b"pong") {
-            Ok(())
-        } else {
-            Err(Fail2banError::Protocol(
-                "ping was not answered with pong".into(),
-            ))
+        match self.call(&["ping"]).await? {
+            PyValue::Str(s) if s == "pong" => Ok(()),
+            other => Err(Fail2banError::Protocol(format!(
+                "ping was answered with {}",
+                other.display()
+            ))),
+        }
+    }
+
+    /// The server's version, asked once and remembered (fail2ban is rarely upgraded under a
+    /// running dashboard; a failed attempt is retried next time).
+    pub async fn version(&self) -> Result<String, Fail2banError> {
+        self.version
+            .get_or_try_init(|| async {
+                let v = self.call(&["version"]).await?;
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Fail2banError::Protocol(super::types::shape("version", &v)))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Sends one command and decodes the reply; exception replies become typed errors.
+    pub async fn call(&self, words: &[&str]) -> Result<PyValue, Fail2banError> {
+        let raw = self.raw(words).await?;
+        match decode_reply(&raw).map_err(|e| Fail2banError::Protocol(e.to_string()))? {
+            Reply::Ok(value) => Ok(value),
+            Reply::Error { class, message } => Err(Fail2banError::from_exception(&class, message)),
+            Reply::Bare(text) => Err(Fail2banError::Protocol(format!(
+                "fail2ban could not read the request `{}`: {text}",
+                words.join(" ")
+            ))),
         }
     }
 
@@ -90,10 +185,33 @@ impl Fail2banClient {
             })?
     }
 
+    async fn connect(&self) -> Result<UnixStream, Fail2banError> {
+        let mut attempt = 0;
+        loop {
+            match UnixStream::connect(&self.config.socket).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => {
+                    let retryable = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionRefused
+                            | std::io::ErrorKind::NotFound
+                            | std::io::ErrorKind::WouldBlock
+                    );
+                    match CONNECT_BACKOFF.get(attempt) {
+                        Some(delay) if retryable => {
+                            tokio::time::sleep(*delay).await;
+                            attempt += 1;
+                        }
+                        _ => return Err(self.connect_error(e)),
+                    }
+                }
+            }
+        }
+    }
+
     async fn exchange(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
-        let mut stream = UnixStream::connect(&self.config.socket)
-            .await
-            .map_err(|e| self.connect_error(e))?;
+        let mut stream = self.connect().await?;
+        // From here on the command may run: no retries.
         stream
             .write_all(&encode_request(words))
             .await
@@ -108,8 +226,8 @@ impl Fail2banClient {
             if n == 0 {
                 return Err(self.offline("connection closed before the reply ended"));
             }
-            buf.extend_from_slice(&chunk[..n]);
-            if buf.len() > self.config.max_reply_bytes + END_MARKER.len() {
+            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            if buf.len() > self.config.max_reply_bytes.saturating_add(END_MARKER.len()) {
                 return Err(Fail2banError::Protocol(format!(
                     "reply larger than the cap of {} bytes",
                     self.config.max_reply_bytes
@@ -126,7 +244,55 @@ impl Fail2banClient {
         Ok(buf)
     }
 
-    fn offline(&self, reason: &str) -> Fail2banError {
+    /// Runs `fail2ban-client -c CONFIG_DIR -s SOCKET args…` (no shell) and returns its output.
+    pub async fn run_client(&self, args: &[&str]) -> Result<String, Fail2banError> {
+        let mut cmd = tokio::process::Command::new(&self.config.client_path);
+        cmd.arg("-c")
+            .arg(&self.config.config_dir)
+            .arg("-s")
+            .arg(&self.config.socket)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        // Reloads stream many commands; give them more time than a single command.
+        let limit = self.config.command_timeout.saturating_mul(6);
+        let output = tokio::time::timeout(limit, cmd.output())
+            .await
+            .map_err(|_| Fail2banError::Timeout {
+                socket: self.config.socket.display().to_string(),
+                command: format!("fail2ban-client {}", args.join(" ")),
+                seconds: limit.as_secs(),
+            })?
+            .map_err(|e| Fail2banError::Server {
+                class: "fail2ban-client".into(),
+                message: format!("could not run {}: {e}", self.config.client_path.display()),
+            })?;
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        if output.status.success() {
+            return Ok(stdout);
+        }
+        let text = [stdout, stderr]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if text.contains("Permission denied") {
+            return Err(Fail2banError::PermissionDenied {
+                socket: self.config.socket.display().to_string(),
+                user: current_user(),
+            });
+        }
+        if text.contains("Failed to access socket") || text.contains("Is fail2ban running") {
+            return Err(self.offline(&text));
+        }
+        Err(Fail2banError::Server {
+            class: "fail2ban-client".into(),
+            message: text.chars().take(2000).collect(),
+        })
+    }
+
+    pub(crate) fn offline(&self, reason: &str) -> Fail2banError {
         Fail2banError::Offline {
             socket: self.config.socket.display().to_string(),
             reason: reason.into(),

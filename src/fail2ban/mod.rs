@@ -1,7 +1,14 @@
-//! Everything that talks to fail2ban: the wire protocol (pure), the socket client and the
-//! read-only reader of fail2ban's own database. Nothing here knows about HTTP.
+//! Everything that talks to fail2ban: the wire protocol (pure), the socket client with its typed
+//! commands and the read-only reader of fail2ban's own database. Nothing here knows about HTTP.
 
 pub mod client;
+pub mod commands;
+pub mod database;
 pub mod protocol;
+pub mod types;
 
 pub use client::{ClientConfig, Fail2banClient, Fail2banError};
+pub use database::{BanRecord, Fail2banDb, Fail2banDbError};
+pub use types::{
+    ActiveBan, JailCounters, JailSettings, JailStatus, ServerSettingUpdate, ServerSettings,
+};

@@ -1,23 +1,765 @@
-//! `GeoCache`: the one service that owns all geolocation state. Built once at start-up and
-//! injected through the application state.
+//! `GeoCache`: the one service that owns all geolocation state, built once at start-up and
+//! injected through the application state. Lookup order: memory, then the local MMDB, then
+//! (only when `geoip.allow_http_fallback` is on) ip-api.com. It keeps the bounded memory tier,
+//! the dirty set and the `last_seen` refreshes that the flush job persists, the single-flight
+//! table for HTTP lookups, and the database readers. It never writes to the database on a
+//! lookup and knows nothing about HTTP routes or the scheduler.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::mapref::entry::Entry as MapEntry;
+use dashmap::{DashMap, DashSet};
+use sqlx::SqlitePool;
+use tokio::sync::watch;
 
 use crate::config::GeoipSettings;
+use crate::db::geo_cache as repo;
+use crate::metrics::Metrics;
 
-use super::mmdb::{MmdbSlot, MmdbStatus};
+use super::ipapi::{IpApiClient, MAX_BATCH};
+use super::mmdb::{MmdbKind, MmdbSlot, MmdbStatus, geo_info};
+use super::model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};
+
+/// How long a negative result (not found, fallback failure) is served from memory.
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(300);
+/// How long an ip-api answer is served from memory.
+pub const IPAPI_TTL: Duration = Duration::from_secs(300);
+const IPAPI_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Entry {
+    /// `None`: negative result.
+    info: Option<Arc<GeoInfo>>,
+    /// `None`: valid until the MMDB version changes.
+    expires_at: Option<Instant>,
+    /// Value of the cache's coarse tick at the last access (eviction order).
+    last_access: AtomicU32,
+    /// Already queued for a `last_seen` refresh since the last flush.
+    touched: AtomicBool,
+}
+
+enum Probe {
+    Hit(Arc<GeoInfo>),
+    Negative,
+    Miss,
+}
+
+enum Local {
+    Found(Arc<GeoInfo>),
+    NotFound,
+}
+
+type Shared = Arc<HashMap<IpAddr, Option<Arc<GeoInfo>>>>;
 
 pub struct GeoCache {
     country: MmdbSlot,
+    asn: MmdbSlot,
+    /// Build epoch of the serving country database, 0 when none (read on every hit).
+    version: AtomicU64,
+    memory: DashMap<IpAddr, Entry>,
+    len: AtomicUsize,
+    max_entries: usize,
+    /// Results (or negatives) waiting for the flush job.
+    dirty: DashMap<IpAddr, Option<Arc<GeoInfo>>>,
+    /// IPs whose `last_seen` waits for the flush job.
+    touched: DashSet<IpAddr>,
+    tick: AtomicU32,
+    evicting: AtomicBool,
+    evictions: AtomicU64,
+    misses: AtomicU64,
+    ipapi: Option<IpApiClient>,
+    inflight: DashMap<IpAddr, watch::Receiver<Option<Shared>>>,
+    db: SqlitePool,
+    metrics: Arc<Metrics>,
 }
 
 impl GeoCache {
-    pub fn new(settings: &GeoipSettings) -> Self {
+    /// Opens the configured MMDB files (missing ones are reported by [`Self::mmdb_status`],
+    /// not fatal). No other I/O.
+    pub fn new(settings: &GeoipSettings, db: SqlitePool, metrics: Arc<Metrics>) -> Self {
+        let country = MmdbSlot::open_kind(MmdbKind::Country, settings.db_path.as_deref());
+        let asn = MmdbSlot::open_kind(MmdbKind::Asn, settings.asn_db_path.as_deref());
+        for (slot, what) in [(&country, "country"), (&asn, "ASN")] {
+            let status = slot.status();
+            if let Some(err) = &status.error {
+                tracing::error!(database = what, error = %err, "cannot open GeoIP database");
+            }
+        }
+        let ipapi = if settings.allow_http_fallback {
+            tracing::warn!(
+                base_url = %settings.ipapi_base_url,
+                "geoip.allow_http_fallback is on: IPs the MMDB cannot resolve will leave this host over plain HTTP to ip-api"
+            );
+            Some(IpApiClient::new(&settings.ipapi_base_url, IPAPI_TIMEOUT))
+        } else {
+            None
+        };
+        let version = country.build_epoch().unwrap_or(0);
+        metrics
+            .geo_mmdb_build_epoch
+            .set(i64::try_from(version).unwrap_or(i64::MAX));
         Self {
-            country: MmdbSlot::open(settings.db_path.as_deref()),
+            country,
+            asn,
+            version: AtomicU64::new(version),
+            memory: DashMap::new(),
+            len: AtomicUsize::new(0),
+            max_entries: settings.cache_max_entries.max(1),
+            dirty: DashMap::new(),
+            touched: DashSet::new(),
+            tick: AtomicU32::new(0),
+            evicting: AtomicBool::new(false),
+            evictions: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            ipapi,
+            inflight: DashMap::new(),
+            db,
+            metrics,
         }
     }
 
     /// State of the country database, for health and stats.
     pub fn mmdb_status(&self) -> MmdbStatus {
         self.country.status()
+    }
+
+    /// State of the optional ASN database.
+    pub fn asn_status(&self) -> MmdbStatus {
+        self.asn.status()
+    }
+
+    /// Whether IPs may be sent to ip-api.
+    pub fn http_fallback_enabled(&self) -> bool {
+        self.ipapi.is_some()
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    /// One IP: memory, MMDB, then ip-api if allowed. `None` when nothing knows it.
+    pub async fn lookup(&self, ip: IpAddr) -> Option<GeoInfo> {
+        let ip = ip.to_canonical();
+        match self.probe(ip) {
+            Probe::Hit(info) => return Some(info.as_ref().clone()),
+            Probe::Negative => return None,
+            Probe::Miss => {}
+        }
+        let started = Instant::now();
+        let local = self.resolve_local(ip);
+        let out = match local {
+            Local::Found(info) => Some(info.as_ref().clone()),
+            Local::NotFound => {
+                if self.fallback_allowed(ip) {
+                    let found = self.resolve_remote(&[ip]).await;
+                    found.get(&ip).and_then(|i| i.as_deref().cloned())
+                } else {
+                    self.store_negative(ip);
+                    None
+                }
+            }
+        };
+        self.metrics
+            .geo_lookup_duration
+            .observe(started.elapsed().as_secs_f64());
+        out
+    }
+
+    /// Many IPs at once: the only path lists and maps use. Unresolvable IPs are absent; keys
+    /// are canonical IPs.
+    pub async fn lookup_batch(&self, ips: &[IpAddr]) -> HashMap<IpAddr, GeoInfo> {
+        let mut out = HashMap::with_capacity(ips.len());
+        let mut remote = Vec::new();
+        let mut seen_negative = std::collections::HashSet::new();
+        for ip in ips {
+            let ip = ip.to_canonical();
+            if out.contains_key(&ip) || seen_negative.contains(&ip) {
+                continue;
+            }
+            match self.probe(ip) {
+                Probe::Hit(info) => {
+                    out.insert(ip, info.as_ref().clone());
+                }
+                Probe::Negative => {
+                    seen_negative.insert(ip);
+                }
+                Probe::Miss => match self.resolve_local(ip) {
+                    Local::Found(info) => {
+                        out.insert(ip, info.as_ref().clone());
+                    }
+                    Local::NotFound => {
+                        seen_negative.insert(ip);
+                        if self.fallback_allowed(ip) {
+                            remote.push(ip);
+                        } else {
+                            self.store_negative(ip);
+                        }
+                    }
+                },
+            }
+        }
+        if !remote.is_empty() {
+            let started = Instant::now();
+            let found = self.resolve_remote(&remote).await;
+            self.metrics
+                .geo_lookup_duration
+                .observe(started.elapsed().as_secs_f64());
+            for (ip, info) in found {
+                if let Some(info) = info {
+                    out.insert(ip, info.as_ref().clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Memory only: never does I/O, never resolves. Misses are absent.
+    pub fn lookup_cached_only(&self, ips: &[IpAddr]) -> HashMap<IpAddr, GeoInfo> {
+        let mut out = HashMap::with_capacity(ips.len());
+        for ip in ips {
+            let ip = ip.to_canonical();
+            if let Probe::Hit(info) = self.probe(ip) {
+                out.insert(ip, info.as_ref().clone());
+            }
+        }
+        out
+    }
+
+    /// Memory only, without copying the result: the cheapest read (benchmarks, hot loops).
+    pub fn cached_shared(&self, ip: IpAddr) -> Option<Arc<GeoInfo>> {
+        match self.probe(ip.to_canonical()) {
+            Probe::Hit(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// The memory tier. Expired and outdated entries are misses.
+    fn probe(&self, ip: IpAddr) -> Probe {
+        let Some(entry) = self.memory.get(&ip) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Probe::Miss;
+        };
+        if entry.expires_at.is_some_and(|t| Instant::now() >= t) {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Probe::Miss;
+        }
+        let version = self.version.load(Ordering::Relaxed);
+        if let Some(info) = &entry.info
+            && info.source == GeoSource::Mmdb
+            && version != 0
+            && info.db_version != Some(version)
+        {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Probe::Miss;
+        }
+        let tick = self.tick.load(Ordering::Relaxed);
+        if entry.last_access.load(Ordering::Relaxed) != tick {
+            entry.last_access.store(tick, Ordering::Relaxed);
+        }
+        if !entry.touched.load(Ordering::Relaxed) && !entry.touched.swap(true, Ordering::Relaxed) {
+            self.touched.insert(ip);
+        }
+        self.metrics.geo_lookups.memory_hit.inc();
+        match &entry.info {
+            Some(info) => Probe::Hit(Arc::clone(info)),
+            None => Probe::Negative,
+        }
+    }
+
+    /// MMDB lookup of a canonical IP; a found result goes to memory and the dirty set.
+    fn resolve_local(&self, ip: IpAddr) -> Local {
+        let Some(db) = self.country.current() else {
+            return Local::NotFound;
+        };
+        let found = match db.lookup_country(ip) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(%ip, error = %e, "MMDB lookup failed");
+                None
+            }
+        };
+        let Some((record, network)) = found else {
+            self.metrics.geo_lookups.mmdb_miss.inc();
+            return Local::NotFound;
+        };
+        let asn = self
+            .asn
+            .current()
+            .and_then(|a| a.lookup_asn(ip).ok().flatten());
+        let info = Arc::new(geo_info(&record, network, asn.as_deref(), db.build_epoch));
+        self.metrics.geo_lookups.mmdb_hit.inc();
+        self.insert(ip, Some(Arc::clone(&info)), None);
+        self.dirty.insert(ip, Some(Arc::clone(&info)));
+        Local::Found(info)
+    }
+
+    fn fallback_allowed(&self, ip: IpAddr) -> bool {
+        self.ipapi.is_some() && is_public(ip)
+    }
+
+    /// A negative result: 5 minutes in memory, and a NULL row for the re-resolve job
+    /// (private and reserved addresses are never persisted).
+    fn store_negative(&self, ip: IpAddr) {
+        if !is_public(ip) {
+            return;
+        }
+        self.insert(ip, None, Some(Instant::now() + NEGATIVE_TTL));
+        self.dirty.insert(ip, None);
+    }
+
+    fn insert(&self, ip: IpAddr, info: Option<Arc<GeoInfo>>, expires_at: Option<Instant>) {
+        let entry = Entry {
+            info,
+            expires_at,
+            last_access: AtomicU32::new(self.tick.load(Ordering::Relaxed)),
+            touched: AtomicBool::new(true),
+        };
+        if self.memory.insert(ip, entry).is_none()
+            && self.len.fetch_add(1, Ordering::Relaxed) + 1 > self.max_entries
+        {
+            self.evict();
+        }
+    }
+
+    /// Removes about 1/16 of the capacity, least recently accessed first (access recency is
+    /// kept per flush interval). One evictor at a time; others go on.
+    fn evict(&self) {
+        if self.evicting.swap(true, Ordering::Acquire) {
+            return;
+        }
+        let target = (self.max_entries / 16).max(1);
+        let now = Instant::now();
+        let mut ages: Vec<(u32, IpAddr)> = Vec::with_capacity(self.len.load(Ordering::Relaxed));
+        for e in self.memory.iter() {
+            let expired = e.expires_at.is_some_and(|t| now >= t);
+            let age = if expired {
+                0
+            } else {
+                e.last_access.load(Ordering::Relaxed).saturating_add(1)
+            };
+            ages.push((age, *e.key()));
+        }
+        let n = target.min(ages.len());
+        if n > 0 && n < ages.len() {
+            ages.select_nth_unstable_by_key(n, |(age, _)| *age);
+        }
+        let mut removed = 0u64;
+        for (_, ip) in ages.iter().take(n) {
+            if self.memory.remove(ip).is_some() {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                removed += 1;
+            }
+        }
+        self.evictions.fetch_add(removed, Ordering::Relaxed);
+        self.evicting.store(false, Ordering::Release);
+    }
+
+    /// ip-api for IPs the MMDB did not know, with single-flight: an IP already being asked
+    /// for is waited on, not asked again. Every IP of `ips` is in the answer.
+    async fn resolve_remote(&self, ips: &[IpAddr]) -> HashMap<IpAddr, Option<Arc<GeoInfo>>> {
+        let mut result: HashMap<IpAddr, Option<Arc<GeoInfo>>> = HashMap::new();
+        let Some(client) = &self.ipapi else {
+            return result;
+        };
+        let (tx, rx) = watch::channel::<Option<Shared>>(None);
+        let mut mine = Vec::new();
+        let mut waits: Vec<(IpAddr, watch::Receiver<Option<Shared>>)> = Vec::new();
+        for ip in ips {
+            match self.inflight.entry(*ip) {
+                MapEntry::Occupied(e) => waits.push((*ip, e.get().clone())),
+                MapEntry::Vacant(v) => {
+                    v.insert(rx.clone());
+                    mine.push(*ip);
+                }
+            }
+        }
+        let guard = InflightGuard {
+            map: &self.inflight,
+            ips: mine.clone(),
+            rx: rx.clone(),
+        };
+        // Another leader may have finished between the memory probe and registration.
+        mine.retain(|ip| match self.peek(*ip) {
+            Some(info) => {
+                result.insert(*ip, info);
+                false
+            }
+            None => true,
+        });
+        let mut answers: HashMap<IpAddr, Option<Arc<GeoInfo>>> = HashMap::new();
+        for chunk in mine.chunks(MAX_BATCH) {
+            let outcome = if let [one] = chunk {
+                client.lookup(*one).await.map(|o| {
+                    o.map(|info| HashMap::from([(*one, info)]))
+                        .unwrap_or_default()
+                })
+            } else {
+                client.lookup_batch(chunk).await
+            };
+            match outcome {
+                Ok(mut found) => {
+                    for ip in chunk {
+                        match found.remove(ip) {
+                            Some(info) => {
+                                self.metrics.geo_lookups.ipapi_hit.inc();
+                                let info = Arc::new(info);
+                                self.insert(
+                                    *ip,
+                                    Some(Arc::clone(&info)),
+                                    Some(Instant::now() + IPAPI_TTL),
+                                );
+                                answers.insert(*ip, Some(info));
+                            }
+                            None => {
+                                self.metrics.geo_lookups.ipapi_miss.inc();
+                                self.store_negative(*ip);
+                                answers.insert(*ip, None);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ips = chunk.len(), "ip-api fallback failed");
+                    for ip in chunk {
+                        self.metrics.geo_lookups.ipapi_error.inc();
+                        self.store_negative(*ip);
+                        answers.insert(*ip, None);
+                    }
+                }
+            }
+        }
+        let answers = Arc::new(answers);
+        let _ = tx.send(Some(Arc::clone(&answers)));
+        drop(guard);
+        for (ip, info) in answers.iter() {
+            result.insert(*ip, info.clone());
+        }
+        for (ip, mut waiting) in waits {
+            let shared = waiting
+                .wait_for(|v| v.is_some())
+                .await
+                .ok()
+                .and_then(|v| v.clone());
+            let info = shared.and_then(|m| m.get(&ip).cloned().flatten());
+            result.insert(ip, info);
+        }
+        result
+    }
+
+    /// Memory state of an IP without counting or touching: `Some(answer)` when known.
+    fn peek(&self, ip: IpAddr) -> Option<Option<Arc<GeoInfo>>> {
+        let entry = self.memory.get(&ip)?;
+        if entry.expires_at.is_some_and(|t| Instant::now() >= t) {
+            return None;
+        }
+        Some(entry.info.clone())
+    }
+
+    // ---------------------------------------------------------------- persistence
+
+    /// Writes the dirty set and the pending `last_seen` refreshes in one transaction; returns
+    /// the number of result rows written. On failure everything stays queued.
+    pub async fn flush_dirty(&self) -> Result<usize, sqlx::Error> {
+        self.tick.fetch_add(1, Ordering::Relaxed);
+        let keys: Vec<IpAddr> = self.dirty.iter().map(|e| *e.key()).collect();
+        let mut taken: Vec<(IpAddr, Option<Arc<GeoInfo>>)> = Vec::with_capacity(keys.len());
+        for ip in keys {
+            if let Some((ip, info)) = self.dirty.remove(&ip) {
+                taken.push((ip, info));
+            }
+        }
+        for (ip, _) in &taken {
+            if let Some(entry) = self.memory.get(ip) {
+                entry.touched.store(false, Ordering::Relaxed);
+            }
+        }
+        let touched_keys: Vec<IpAddr> = self.touched.iter().map(|e| *e.key()).collect();
+        for ip in &touched_keys {
+            self.touched.remove(ip);
+            if let Some(entry) = self.memory.get(ip) {
+                entry.touched.store(false, Ordering::Relaxed);
+            }
+        }
+        let dirty_ips: std::collections::HashSet<IpAddr> =
+            taken.iter().map(|(ip, _)| *ip).collect();
+        let touched: Vec<String> = touched_keys
+            .iter()
+            .filter(|ip| !dirty_ips.contains(ip))
+            .map(IpAddr::to_string)
+            .collect();
+        let rows: Vec<repo::UpsertRow<'_>> = taken
+            .iter()
+            .map(|(ip, info)| repo::UpsertRow {
+                ip: ip.to_string(),
+                info: info.as_deref(),
+            })
+            .collect();
+        let result = repo::flush(&self.db, &rows, &touched, crate::db::now_epoch()).await;
+        drop(rows);
+        match result {
+            Ok(()) => {
+                self.refresh_gauges();
+                Ok(taken.len())
+            }
+            Err(e) => {
+                for (ip, info) in taken {
+                    self.dirty.entry(ip).or_insert(info);
+                }
+                for ip in touched_keys {
+                    self.touched.insert(ip);
+                }
+                self.refresh_gauges();
+                Err(e)
+            }
+        }
+    }
+
+    /// Warms memory with the most recently seen rows (at most `cache_max_entries`). Rows of an
+    /// older MMDB are loaded too and re-resolved on access. Returns the number loaded.
+    pub async fn load_from_db(&self) -> Result<usize, sqlx::Error> {
+        let rows = repo::load_recent(&self.db, self.max_entries).await?;
+        let mut loaded = 0;
+        for row in rows {
+            let (Some(info), Ok(ip)) = (row.info, row.ip.parse::<IpAddr>()) else {
+                continue;
+            };
+            let ip = ip.to_canonical();
+            if self.memory.contains_key(&ip) {
+                continue;
+            }
+            let expires = match info.source {
+                GeoSource::Mmdb => None,
+                GeoSource::Ipapi => Some(Instant::now() + IPAPI_TTL),
+            };
+            let entry = Entry {
+                info: Some(Arc::new(info)),
+                expires_at: expires,
+                last_access: AtomicU32::new(0),
+                touched: AtomicBool::new(false),
+            };
+            if let MapEntry::Vacant(v) = self.memory.entry(ip) {
+                v.insert(entry);
+                self.len.fetch_add(1, Ordering::Relaxed);
+                loaded += 1;
+            }
+            if self.len.load(Ordering::Relaxed) >= self.max_entries {
+                break;
+            }
+        }
+        self.refresh_gauges();
+        Ok(loaded)
+    }
+
+    /// Retries negative rows and rows of an older MMDB: MMDB first, then ip-api if allowed.
+    /// Results are written at once (one flush). `resolved` counts retried IPs that now have a
+    /// country.
+    pub async fn re_resolve_unresolved(&self) -> Result<ReResolveOutcome, sqlx::Error> {
+        let version = self.country.build_epoch();
+        let candidates = repo::retry_candidates(&self.db, version).await?;
+        let total = candidates.len();
+        let mut resolved = 0;
+        let mut remote = Vec::new();
+        for text in candidates {
+            let Ok(ip) = text.parse::<IpAddr>() else {
+                continue;
+            };
+            let ip = ip.to_canonical();
+            if let Some(entry) = self.memory.get(&ip)
+                && entry.info.is_none()
+            {
+                drop(entry);
+                if self.memory.remove(&ip).is_some() {
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+            match self.resolve_local(ip) {
+                Local::Found(_) => resolved += 1,
+                Local::NotFound if self.fallback_allowed(ip) => remote.push(ip),
+                Local::NotFound => {
+                    self.store_negative(ip);
+                }
+            }
+        }
+        if !remote.is_empty() {
+            let found = self.resolve_remote(&remote).await;
+            resolved += found.values().filter(|v| v.is_some()).count();
+        }
+        self.flush_dirty().await?;
+        Ok(ReResolveOutcome { resolved, total })
+    }
+
+    /// Forgets every negative entry in memory so the next access retries at once.
+    pub fn clear_negative(&self) {
+        let mut removed = 0usize;
+        self.memory.retain(|_, e| {
+            let keep = e.info.is_some();
+            if !keep {
+                removed += 1;
+            }
+            keep
+        });
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        self.refresh_gauges();
+    }
+
+    /// Re-opens the configured database file(s). A file that fails validation leaves the old
+    /// reader serving; the error is logged and counted. Returns the country database's state.
+    pub fn reload(&self) -> Result<MmdbStatus, String> {
+        if self.asn.path().is_some() {
+            match self.asn.reload() {
+                Ok(status) => {
+                    self.metrics.geo_mmdb_reload_success.inc();
+                    log_reloaded(&status);
+                }
+                Err(e) => {
+                    self.metrics.geo_mmdb_reload_failure.inc();
+                    tracing::error!(error = %e, "GeoIP ASN database reload failed; keeping the old one");
+                }
+            }
+        }
+        if self.country.path().is_none() {
+            return Err("geoip.db_path is not configured".into());
+        }
+        match self.country.reload() {
+            Ok(status) => {
+                let version = status.build_epoch.unwrap_or(0);
+                self.version.store(version, Ordering::Relaxed);
+                self.metrics
+                    .geo_mmdb_build_epoch
+                    .set(i64::try_from(version).unwrap_or(i64::MAX));
+                self.metrics.geo_mmdb_reload_success.inc();
+                log_reloaded(&status);
+                Ok(status)
+            }
+            Err(e) => {
+                self.metrics.geo_mmdb_reload_failure.inc();
+                tracing::error!(error = %e, "GeoIP database reload failed; keeping the old one");
+                Err(e)
+            }
+        }
+    }
+
+    /// Paths of the configured database files (for the watcher).
+    pub fn watched_paths(&self) -> Vec<std::path::PathBuf> {
+        [self.country.path(), self.asn.path()]
+            .into_iter()
+            .flatten()
+            .map(std::path::Path::to_path_buf)
+            .collect()
+    }
+
+    pub fn stats(&self) -> GeoStats {
+        let negative_entries = self.memory.iter().filter(|e| e.info.is_none()).count();
+        self.refresh_gauges();
+        let l = &self.metrics.geo_lookups;
+        GeoStats {
+            entries: self.len.load(Ordering::Relaxed),
+            negative_entries,
+            dirty_entries: self.dirty.len(),
+            touched_entries: self.touched.len(),
+            max_entries: self.max_entries,
+            hits: l.memory_hit.get(),
+            misses: self.misses.load(Ordering::Relaxed),
+            mmdb_lookups: l.mmdb_hit.get() + l.mmdb_miss.get(),
+            ipapi_lookups: l.ipapi_hit.get() + l.ipapi_miss.get() + l.ipapi_error.get(),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            http_fallback_enabled: self.ipapi.is_some(),
+            mmdb: self.country.status(),
+            asn_mmdb: self.asn.status(),
+        }
+    }
+
+    /// Brings the size gauges up to date (called by flush, stats and `GET /metrics`).
+    pub fn refresh_gauges(&self) {
+        let m = &self.metrics;
+        m.geo_cache_entries
+            .set(i64::try_from(self.len.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        m.geo_cache_dirty_entries
+            .set(i64::try_from(self.dirty.len()).unwrap_or(i64::MAX));
+    }
+}
+
+fn log_reloaded(status: &MmdbStatus) {
+    tracing::info!(
+        path = status.path.as_deref().unwrap_or(""),
+        database_type = status.database_type.as_deref().unwrap_or(""),
+        build_epoch = status.build_epoch.unwrap_or(0),
+        "GeoIP database reloaded"
+    );
+}
+
+/// Removes the single-flight registrations of a leader even if its future is dropped.
+struct InflightGuard<'a> {
+    map: &'a DashMap<IpAddr, watch::Receiver<Option<Shared>>>,
+    ips: Vec<IpAddr>,
+    rx: watch::Receiver<Option<Shared>>,
+}
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        for ip in &self.ips {
+            self.map.remove_if(ip, |_, rx| rx.same_channel(&self.rx));
+        }
+    }
+}
+
+/// Whether an address can be located at all by a public service: private, loopback,
+/// link-local, shared, documentation, multicast and unspecified ranges cannot.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || a >= 240
+                || a == 0)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let first = s.first().copied().unwrap_or(0);
+            let second = s.get(1).copied().unwrap_or(0);
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && second == 0x0db8))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+
+    #[test]
+    fn private_and_reserved_addresses_are_never_public() {
+        for ip in [
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "203.0.113.5",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2606:4700::1111", "::ffff:9.9.9.9"] {
+            assert!(is_public(ip.parse().expect("ip")), "{ip}");
+        }
     }
 }

@@ -1,15 +1,22 @@
-//! The local MaxMind database, opened once and memory-mapped, held behind an atomic pointer so
-//! a replacement never leaves a lookup without a reader.
+//! The local MaxMind databases (country and the optional ASN one), each opened once,
+//! memory-mapped and held behind an atomic pointer (`arc-swap`). A replacement is opened and
+//! validated first and only then swapped in, so a lookup never sees "no database" and an old
+//! reader stays alive until its last lookup drops it. This module decodes records into
+//! [`GeoInfo`] parts; it does not cache per IP, persist, log metrics or talk HTTP.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use maxminddb::{Mmap, Reader};
+use dashmap::DashMap;
+use maxminddb::{Mmap, Reader, geoip2};
 use serde::Serialize;
 
+use super::model::{GeoInfo, GeoSource};
+
 /// Whether a database is serving.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MmdbState {
     Loaded,
@@ -18,7 +25,7 @@ pub enum MmdbState {
 }
 
 /// What health and stats report about the database.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MmdbStatus {
     pub state: MmdbState,
     pub path: Option<String>,
@@ -27,38 +34,218 @@ pub struct MmdbStatus {
     pub error: Option<String>,
 }
 
+/// Which shape of database a slot accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmdbKind {
+    /// GeoIP2/GeoLite2 Country (or City, which is a superset).
+    Country,
+    /// GeoLite2-ASN.
+    Asn,
+}
+
+impl MmdbKind {
+    fn accepts(self, database_type: &str) -> bool {
+        match self {
+            MmdbKind::Country => {
+                database_type.contains("Country") || database_type.contains("City")
+            }
+            MmdbKind::Asn => database_type.contains("ASN"),
+        }
+    }
+}
+
+/// The country part of a record, decoded once per distinct data record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryRecord {
+    pub country_code: Option<String>,
+    pub country_name: Option<String>,
+    pub geoname_id: Option<u32>,
+    pub continent: Option<String>,
+}
+
+/// The ASN part of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsnRecord {
+    pub asn: Option<u32>,
+    pub org: Option<String>,
+}
+
+/// Distinct data records remembered per reader; a GeoLite2-Country file has a few hundred,
+/// an ASN file ~100,000, so the bound only matters for the latter.
+const RECORD_CACHE_LIMIT: usize = 131_072;
+
 /// A loaded database and where it came from.
 pub struct LoadedMmdb {
     pub reader: Reader<Mmap>,
     pub path: PathBuf,
+    pub database_type: String,
+    pub build_epoch: u64,
+    countries: DashMap<usize, Arc<CountryRecord>>,
+    asns: DashMap<usize, Arc<AsnRecord>>,
 }
 
-/// The swappable slot.
+impl LoadedMmdb {
+    /// Country lookup with full decode of the record (no record memo). Returns the record and
+    /// the network the database answered with; `Ok(None)` when the IP is not in the file.
+    pub fn lookup_country_decoded(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(CountryRecord, String)>, maxminddb::MaxMindDbError> {
+        let res = self.reader.lookup(ip)?;
+        let Some(rec) = res.decode::<geoip2::Country>()? else {
+            return Ok(None);
+        };
+        let record = country_record(&rec);
+        Ok(Some((record, res.network()?.to_string())))
+    }
+
+    /// Country lookup that walks the trie and decodes each distinct data record only once per
+    /// reader: other IPs of a network (and other networks sharing the record) reuse it.
+    pub fn lookup_country(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(Arc<CountryRecord>, String)>, maxminddb::MaxMindDbError> {
+        let res = self.reader.lookup(ip)?;
+        let Some(offset) = res.offset() else {
+            return Ok(None);
+        };
+        let network = res.network()?.to_string();
+        if let Some(hit) = self.countries.get(&offset) {
+            return Ok(Some((Arc::clone(hit.value()), network)));
+        }
+        let Some(rec) = res.decode::<geoip2::Country>()? else {
+            return Ok(None);
+        };
+        let record = Arc::new(country_record(&rec));
+        if self.countries.len() < RECORD_CACHE_LIMIT {
+            self.countries.insert(offset, Arc::clone(&record));
+        }
+        Ok(Some((record, network)))
+    }
+
+    /// ASN lookup (GeoLite2-ASN shape), memoised per data record like [`Self::lookup_country`].
+    pub fn lookup_asn(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<Arc<AsnRecord>>, maxminddb::MaxMindDbError> {
+        let res = self.reader.lookup(ip)?;
+        let Some(offset) = res.offset() else {
+            return Ok(None);
+        };
+        if let Some(hit) = self.asns.get(&offset) {
+            return Ok(Some(Arc::clone(hit.value())));
+        }
+        let Some(rec) = res.decode::<geoip2::Asn>()? else {
+            return Ok(None);
+        };
+        let record = Arc::new(AsnRecord {
+            asn: rec.autonomous_system_number,
+            org: rec.autonomous_system_organization.map(str::to_string),
+        });
+        if self.asns.len() < RECORD_CACHE_LIMIT {
+            self.asns.insert(offset, Arc::clone(&record));
+        }
+        Ok(Some(record))
+    }
+}
+
+fn country_record(rec: &geoip2::Country<'_>) -> CountryRecord {
+    // Fall back to the registered country when the database has no located country.
+    let country = if rec.country.iso_code.is_some() {
+        &rec.country
+    } else {
+        &rec.registered_country
+    };
+    CountryRecord {
+        country_code: country.iso_code.map(str::to_string),
+        country_name: country.names.english.map(str::to_string),
+        geoname_id: country.geoname_id,
+        continent: rec.continent.code.map(str::to_string),
+    }
+}
+
+/// Builds the [`GeoInfo`] of an MMDB answer.
+pub fn geo_info(
+    country: &CountryRecord,
+    network: String,
+    asn: Option<&AsnRecord>,
+    db_version: u64,
+) -> GeoInfo {
+    GeoInfo {
+        country_code: country.country_code.clone(),
+        country_name: country.country_name.clone(),
+        geoname_id: country.geoname_id,
+        continent: country.continent.clone(),
+        asn: asn.and_then(|a| a.asn),
+        org: asn.and_then(|a| a.org.clone()),
+        network: Some(network),
+        source: GeoSource::Mmdb,
+        db_version: Some(db_version),
+    }
+}
+
+/// The swappable slot of one database file.
 pub struct MmdbSlot {
+    kind: MmdbKind,
     path: Option<PathBuf>,
     current: ArcSwapOption<LoadedMmdb>,
     last_error: ArcSwapOption<String>,
 }
 
 impl MmdbSlot {
-    /// Opens `path` if given; a missing or broken file is reported, not fatal.
+    /// A slot for `path`, opened at once if the file is there; a missing or broken file is
+    /// reported through [`Self::status`], not fatal.
     pub fn open(path: Option<&Path>) -> Self {
+        Self::open_kind(MmdbKind::Country, path)
+    }
+
+    pub fn open_kind(kind: MmdbKind, path: Option<&Path>) -> Self {
         let slot = Self {
+            kind,
             path: path.map(Path::to_path_buf),
             current: ArcSwapOption::empty(),
             last_error: ArcSwapOption::empty(),
         };
-        if let Some(p) = path {
-            match open_reader(p) {
-                Ok(loaded) => slot.current.store(Some(Arc::new(loaded))),
-                Err(e) => slot.last_error.store(Some(Arc::new(e))),
-            }
+        if path.is_some() {
+            let _ = slot.reload();
         }
         slot
     }
 
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     pub fn current(&self) -> Option<Arc<LoadedMmdb>> {
         self.current.load_full()
+    }
+
+    /// Build epoch of the serving database, if any.
+    pub fn build_epoch(&self) -> Option<u64> {
+        self.current.load().as_ref().map(|db| db.build_epoch)
+    }
+
+    /// Opens and validates the configured file, then swaps it in. On any failure the old
+    /// reader keeps serving and the error is remembered for [`Self::status`].
+    pub fn reload(&self) -> Result<MmdbStatus, String> {
+        let Some(path) = self.path.as_deref() else {
+            return Err("no database path is configured".into());
+        };
+        if !path.exists() {
+            // Not an error state: the file may appear later (the watcher picks it up).
+            return Err(format!("{} does not exist", path.display()));
+        }
+        match open_validated(self.kind, path) {
+            Ok(loaded) => {
+                self.current.store(Some(Arc::new(loaded)));
+                self.last_error.store(None);
+                Ok(self.status())
+            }
+            Err(e) => {
+                self.last_error.store(Some(Arc::new(e.clone())));
+                Err(e)
+            }
+        }
     }
 
     pub fn status(&self) -> MmdbStatus {
@@ -66,9 +253,9 @@ impl MmdbSlot {
             Some(db) => MmdbStatus {
                 state: MmdbState::Loaded,
                 path: Some(db.path.display().to_string()),
-                database_type: Some(db.reader.metadata().database_type.clone()),
-                build_epoch: Some(db.reader.metadata().build_epoch),
-                error: None,
+                database_type: Some(db.database_type.clone()),
+                build_epoch: Some(db.build_epoch),
+                error: self.last_error.load_full().map(|e| e.as_ref().clone()),
             },
             None => {
                 let error = self.last_error.load_full().map(|e| e.as_ref().clone());
@@ -88,13 +275,49 @@ impl MmdbSlot {
     }
 }
 
-fn open_reader(path: &Path) -> Result<LoadedMmdb, String> {
-    // SAFETY: the file is memory-mapped read-only; updaters replace it by rename, which leaves
-    // the mapped inode intact.
-    let reader =
-        unsafe { Reader::open_mmap(path) }.map_err(|e| format!("{}: {e}", path.display()))?;
+/// Opens `path` memory-mapped and checks metadata, database type and a probe lookup.
+pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String> {
+    let shown = path.display();
+    // SAFETY: the file is memory-mapped read-only. Updaters replace it by rename, which leaves
+    // the mapped inode intact; a file rewritten in place is outside the supported contract.
+    let reader = unsafe { Reader::open_mmap(path) }.map_err(|e| format!("{shown}: {e}"))?;
+    let meta = reader.metadata();
+    let database_type = meta.database_type.clone();
+    if !kind.accepts(&database_type) {
+        return Err(format!(
+            "{shown}: database type {database_type:?} is not a {kind:?} database"
+        ));
+    }
+    if meta.node_count == 0 {
+        return Err(format!("{shown}: the database has no search tree"));
+    }
+    let build_epoch = meta.build_epoch;
+    let mut probes = vec![IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1))];
+    if meta.ip_version == 6 {
+        probes.push(IpAddr::V6(Ipv6Addr::new(
+            0x2001, 0x4860, 0, 0, 0, 0, 0, 0x8888,
+        )));
+    }
+    for probe in probes {
+        let res = reader
+            .lookup(probe)
+            .map_err(|e| format!("{shown}: probe lookup of {probe} failed: {e}"))?;
+        let decoded = match kind {
+            MmdbKind::Country => res.decode::<geoip2::Country>().map(|_| ()),
+            MmdbKind::Asn => res.decode::<geoip2::Asn>().map(|_| ()),
+        };
+        decoded.map_err(|e| format!("{shown}: probe decode of {probe} failed: {e}"))?;
+        if res.has_data() {
+            res.network()
+                .map_err(|e| format!("{shown}: probe network of {probe} failed: {e}"))?;
+        }
+    }
     Ok(LoadedMmdb {
         reader,
         path: path.to_path_buf(),
+        database_type,
+        build_epoch,
+        countries: DashMap::new(),
+        asns: DashMap::new(),
     })
 }

@@ -1,8 +1,13 @@
-//! Geolocation of IP addresses: the hot-swappable MMDB reader and the `GeoCache` service that
-//! every list and map goes through. Nothing here knows about HTTP.
+//! Geolocation of IP addresses: the domain types, the hot-swappable MMDB readers, the ip-api
+//! fallback, the file watcher and the `GeoCache` service that every list and map goes
+//! through. Nothing here knows about HTTP routes or the scheduler.
 
 pub mod cache;
+pub mod ipapi;
 pub mod mmdb;
+pub mod model;
+pub mod watcher;
 
 pub use cache::GeoCache;
 pub use mmdb::{MmdbState, MmdbStatus};
+pub use model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};

@@ -10,8 +10,10 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod frontend;
+pub mod geo;
 pub mod guard;
 pub mod health;
+pub mod metrics;
 pub mod openapi;
 pub mod settings;
 pub mod setup;
@@ -21,22 +23,25 @@ pub mod users;
 
 /// Mounts every route of the application.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(openapi::configure_docs).service(
-        web::scope("/api")
-            .service(
-                web::scope("/v1")
-                    .configure(health::configure)
-                    .configure(setup::configure)
-                    .configure(auth::configure)
-                    .configure(users::configure)
-                    .configure(tokens::configure)
-                    .configure(audit::configure)
-                    .configure(settings::configure)
-                    .configure(openapi::configure)
-                    .default_service(web::to(api_not_found)),
-            )
-            .default_service(web::to(api_not_found)),
-    );
+    cfg.configure(openapi::configure_docs)
+        .configure(metrics::configure)
+        .service(
+            web::scope("/api")
+                .service(
+                    web::scope("/v1")
+                        .configure(health::configure)
+                        .configure(setup::configure)
+                        .configure(auth::configure)
+                        .configure(users::configure)
+                        .configure(tokens::configure)
+                        .configure(audit::configure)
+                        .configure(settings::configure)
+                        .configure(openapi::configure)
+                        .configure(geo::configure)
+                        .default_service(web::to(api_not_found)),
+                )
+                .default_service(web::to(api_not_found)),
+        );
 }
 
 /// Any unknown `/api/...` path answers in the error contract, never with the SPA.

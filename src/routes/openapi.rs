@@ -7,7 +7,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, auth, health, settings, setup, tokens, users};
+use super::{audit, auth, geo, health, metrics, settings, setup, tokens, users};
 
 struct SecuritySchemes;
 
@@ -46,6 +46,8 @@ impl Modify for SecuritySchemes {
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
         audit::audit_log,
         settings::get_map, settings::put_map,
+        geo::lookup, geo::re_resolve, geo::reload, geo::stats,
+        metrics::metrics,
         openapi_json,
     )
 )]

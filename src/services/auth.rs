@@ -288,7 +288,7 @@ impl AuthService {
         if expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
             return Err(DomainError::new(
                 "expires_in_days",
-                format!("{expires_in_days:?}"),
+                &format!("{expires_in_days:?}"),
                 "use 1 to 3650 days, or leave it out for no expiry",
             )
             .into());

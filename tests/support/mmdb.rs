@@ -195,3 +195,114 @@ pub fn demo_country_names() -> BTreeMap<String, String> {
         .map(|c| (c.iso, c.name))
         .collect()
 }
+
+/// Networks of [`synthetic_country_bytes`]: `v4` IPv4 /24s spread evenly over 1.0.0.0–
+/// 223.255.255.255 and `v6` IPv6 /48s under 2a00::/12, cycling through 250 countries.
+pub struct Synthetic {
+    pub v4: u32,
+    pub v6: u32,
+}
+
+impl Synthetic {
+    /// About the size of GeoLite2-Country: ~500,000 networks.
+    pub fn geolite2_country_sized() -> Self {
+        Self {
+            v4: 420_000,
+            v6: 80_000,
+        }
+    }
+
+    fn v4_stride(&self) -> u32 {
+        (223u32 << 16) / self.v4.max(1)
+    }
+
+    /// The `i`-th IPv4 network's base address.
+    pub fn v4_network(&self, i: u32) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::from((1u32 << 24) + i * self.v4_stride() * 256)
+    }
+
+    /// The `i`-th IPv6 network's base address.
+    pub fn v6_network(&self, i: u32) -> std::net::Ipv6Addr {
+        let hi = 0x2a00_0000_0000_0000_0000_0000_0000_0000u128;
+        std::net::Ipv6Addr::from(hi + ((i as u128) << 80))
+    }
+
+    /// `count` distinct IPs that are all inside the database (every 6th is IPv6), spread
+    /// over the networks in a scrambled order.
+    pub fn sample_ips(&self, count: usize) -> Vec<std::net::IpAddr> {
+        (0..count as u64)
+            .map(|n| {
+                if n % 6 == 5 {
+                    let net = ((n * 7919) % self.v6 as u64) as u32;
+                    std::net::IpAddr::V6(std::net::Ipv6Addr::from(
+                        u128::from(self.v6_network(net)) + n as u128 + 1,
+                    ))
+                } else {
+                    let net = ((n * 7919) % self.v4 as u64) as u32;
+                    let host = 1 + ((n / self.v4 as u64) % 254) as u32;
+                    std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                        u32::from(self.v4_network(net)) + host,
+                    ))
+                }
+            })
+            .collect()
+    }
+}
+
+/// A synthetic GeoIP2-Country database with the networks of `shape`.
+pub fn synthetic_country_bytes(shape: &Synthetic, build_epoch: u64) -> Vec<u8> {
+    let countries = synthetic_countries();
+    let mut w = mmdb_writer::Writer::builder("GeoIP2-Country")
+        .description(&[("en", "BanGUI synthetic country database")])
+        .build_epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(build_epoch))
+        .build();
+    let records: Vec<WCountryRecord> = countries.iter().map(record_of).collect();
+    for i in 0..shape.v4 {
+        let net = IpNet::new(std::net::IpAddr::V4(shape.v4_network(i)), 24).expect("valid /24");
+        w.insert(net, &records[i as usize % records.len()])
+            .expect("insert v4 network");
+    }
+    for i in 0..shape.v6 {
+        let net = IpNet::new(std::net::IpAddr::V6(shape.v6_network(i)), 48).expect("valid /48");
+        w.insert(net, &records[(i as usize * 7) % records.len()])
+            .expect("insert v6 network");
+    }
+    w.to_bytes().expect("serialise mmdb")
+}
+
+fn record_of(n: &CountryNet) -> WCountryRecord {
+    let country = WCountry {
+        geoname_id: n.geoname_id,
+        iso_code: n.iso.clone(),
+        names: Names { en: n.name.clone() },
+    };
+    WCountryRecord {
+        continent: WContinent {
+            code: n.continent.clone(),
+            geoname_id: 6_255_148,
+            names: Names {
+                en: continent_name(&n.continent).into(),
+            },
+        },
+        registered_country: country.clone(),
+        country,
+    }
+}
+
+/// 250 made-up countries with two-letter codes.
+fn synthetic_countries() -> Vec<CountryNet> {
+    let continents = ["EU", "NA", "SA", "AS", "AF", "OC"];
+    (0..250u32)
+        .map(|i| {
+            let a = (b'A' + (i / 26) as u8) as char;
+            let b = (b'A' + (i % 26) as u8) as char;
+            CountryNet::new(
+                "0.0.0.0/0",
+                &format!("{a}{b}"),
+                &format!("Country {a}{b}"),
+                continents[i as usize % continents.len()],
+                1_000_000 + i,
+            )
+        })
+        .collect()
+}

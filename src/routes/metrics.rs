@@ -1,0 +1,20 @@
+//! `GET /metrics`: the Prometheus text exposition, public (no auth), outside `/api`.
+
+use actix_web::{HttpResponse, get, web};
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(metrics);
+}
+
+/// Prometheus text exposition of the geo and HTTP metrics (public, for scrapers).
+#[utoipa::path(get, path = "/metrics", tag = "metrics", security(()),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.geo.refresh_gauges();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

@@ -1,0 +1,23 @@
+//! Background jobs. [`scheduler`] turns a [`scheduler::JobSpec`] into a guarded
+//! `tokio-cron-scheduler` job; one file per job builds its spec from the application state;
+//! [`register_all`] adds every job at start-up. Jobs call services; they hold no state of
+//! their own.
+
+pub mod geo_cleanup;
+pub mod geo_flush;
+pub mod geo_re_resolve;
+pub mod scheduler;
+
+use tokio_cron_scheduler::JobScheduler;
+
+use crate::state::AppState;
+
+pub use scheduler::{JobFn, JobSpec, RegisterError, Schedule, register};
+
+/// Registers every job of the application.
+pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<(), RegisterError> {
+    register(scheduler, geo_flush::spec(state)).await?;
+    register(scheduler, geo_re_resolve::spec(state)).await?;
+    register(scheduler, geo_cleanup::spec(state)).await?;
+    Ok(())
+}
