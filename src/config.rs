@@ -181,6 +181,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "When the geo_cache retention cleanup runs (6-field cron, UTC).",
     },
     SettingSpec {
+        key: "history.sync_interval_seconds",
+        env: "BANGUI_HISTORY_SYNC_INTERVAL_SECONDS",
+        default: "5",
+        help: "How often new rows of fail2ban's database are copied into BanGUI's history archive.",
+    },
+    SettingSpec {
+        key: "history.retention_days",
+        env: "BANGUI_HISTORY_RETENTION_DAYS",
+        default: "400",
+        help: "Archived bans older than this many days are deleted.",
+    },
+    SettingSpec {
         key: "session.secret",
         env: "BANGUI_SESSION_SECRET",
         default: "",
@@ -292,6 +304,12 @@ pub struct GeoipSettings {
 }
 
 #[derive(Debug, Clone)]
+pub struct HistorySettings {
+    pub sync_interval: Duration,
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone)]
 pub struct SessionSettings {
     /// `None` until [`Settings::ensure_session_secret`] filled it in.
     pub secret: Option<String>,
@@ -318,6 +336,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub fail2ban: Fail2banSettings,
     pub geoip: GeoipSettings,
+    pub history: HistorySettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
@@ -464,6 +483,14 @@ impl Settings {
                     604_800,
                 )?),
                 cleanup_cron: p.cron("geoip.cleanup_cron")?,
+            },
+            history: HistorySettings {
+                sync_interval: Duration::from_secs(p.uint(
+                    "history.sync_interval_seconds",
+                    1,
+                    86_400,
+                )?),
+                retention_days: p.uint("history.retention_days", 1, 36_500)? as u32,
             },
             session: SessionSettings {
                 secret: p.secret("session.secret")?,

@@ -22,6 +22,7 @@ use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::history::HistorySync;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -119,6 +120,12 @@ impl Application {
             settings.session.duration,
         ));
         let audit = AuditService::new(pool.clone());
+        let history = Arc::new(HistorySync::new(
+            pool.clone(),
+            fail2ban.clone(),
+            settings.fail2ban.database_path.clone(),
+            settings.history.retention_days,
+        ));
         let state = AppState {
             settings: Arc::new(settings),
             db: pool,
@@ -126,6 +133,7 @@ impl Application {
             geo,
             auth,
             audit,
+            history,
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };

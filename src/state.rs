@@ -12,6 +12,7 @@ use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::history::HistorySync;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +22,7 @@ pub struct AppState {
     pub geo: Arc<GeoCache>,
     pub auth: Arc<AuthService>,
     pub audit: AuditService,
+    pub history: Arc<HistorySync>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }

@@ -241,3 +241,12 @@ pub async fn ip_timeline(
     .fetch_all(pool)
     .await
 }
+
+/// Deletes archived bans older than `cutoff`; returns how many.
+pub async fn purge_older_than(pool: &SqlitePool, cutoff: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM history WHERE timeofban < ?")
+        .bind(cutoff)
+        .execute(pool)
+        .await?
+        .rows_affected())
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod ip;
 pub mod jail;
 pub mod query;
+pub mod time;
 
 pub use ip::{BanIp, IgnoreTarget};
 pub use jail::JailName;

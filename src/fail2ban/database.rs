@@ -276,6 +276,36 @@ impl Fail2banDb {
         Ok(rows.into_iter().map(BanRecord::from).collect())
     }
 
+    /// Names in fail2ban's `jails` table (every jail that ever ran with this database).
+    pub async fn jail_names(&self) -> Result<Vec<String>, Fail2banDbError> {
+        Ok(sqlx::query_scalar("SELECT name FROM jails ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Rows of one jail with `timeofban >= cursor`, oldest first, skipping `skip` rows of that
+    /// order (to get past more than `limit` rows of one second). Uses fail2ban's own
+    /// `(jail, timeofban)` index, so the read stays short however large the table is.
+    pub async fn rows_in_jail_after(
+        &self,
+        jail: &str,
+        cursor: i64,
+        limit: u32,
+        skip: u32,
+    ) -> Result<Vec<BanRecord>, Fail2banDbError> {
+        let rows: Vec<Row> = sqlx::query_as(sql(format!(
+            "SELECT {COLUMNS} FROM bans WHERE jail = ?1 AND timeofban >= ?2 \
+             ORDER BY timeofban, rowid LIMIT ?3 OFFSET ?4"
+        )))
+        .bind(jail)
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .bind(i64::from(skip))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(BanRecord::from).collect())
+    }
+
     /// Number of rows in `bans`.
     pub async fn count_all(&self) -> Result<u64, Fail2banDbError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bans")

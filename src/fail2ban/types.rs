@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::protocol::PyValue;
 
 /// Counts of a jail's filter and actions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JailCounters {
     pub currently_failed: u64,
     pub total_failed: u64,
@@ -40,7 +40,7 @@ pub struct ActiveBan {
 }
 
 /// A jail's settings as the dashboard shows them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct JailSettings {
     pub bantime: i64,
     pub findtime: i64,
@@ -57,7 +57,7 @@ pub struct JailSettings {
 }
 
 /// Server-wide settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServerSettings {
     pub loglevel: String,
     pub logtarget: String,

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 use super::guard::Admin;
-use super::time::rfc3339;
+use crate::domain::time::rfc3339;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {

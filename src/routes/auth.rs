@@ -13,7 +13,7 @@ use crate::services::auth::AuthKind;
 use crate::state::AppState;
 
 use super::guard::{Caller, SESSION_COOKIE, client_ip, session_token};
-use super::time::rfc3339;
+use crate::domain::time::rfc3339;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {

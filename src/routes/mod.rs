@@ -9,15 +9,20 @@ use crate::state::AppState;
 
 pub mod audit;
 pub mod auth;
+pub mod bans;
+pub mod dashboard;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
 pub mod health;
+pub mod jails;
 pub mod metrics;
 pub mod openapi;
+pub mod query;
+pub mod server;
 pub mod settings;
 pub mod setup;
-pub mod time;
+
 pub mod tokens;
 pub mod users;
 
@@ -38,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .configure(settings::configure)
                         .configure(openapi::configure)
                         .configure(geo::configure)
+                        .configure(dashboard::configure)
+                        .configure(bans::configure)
+                        .configure(jails::configure)
+                        .configure(server::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

@@ -7,7 +7,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, auth, geo, health, metrics, settings, setup, tokens, users};
+use super::{
+    audit, auth, bans, dashboard, geo, health, jails, metrics, server, settings, setup, tokens,
+    users,
+};
 
 struct SecuritySchemes;
 
@@ -48,6 +51,11 @@ impl Modify for SecuritySchemes {
         settings::get_map, settings::put_map,
         geo::lookup, geo::re_resolve, geo::reload, geo::stats,
         metrics::metrics,
+        dashboard::status, dashboard::bans, dashboard::by_country, dashboard::trend, dashboard::by_jail,
+        bans::active, bans::ban, bans::unban, bans::unban_all,
+        jails::list, jails::detail, jails::start, jails::stop, jails::reload, jails::reload_all, jails::idle,
+        jails::ignore_list, jails::add_ignore, jails::remove_ignore, jails::ignoreself, jails::banned,
+        server::get_settings, server::put_settings, server::flush_logs,
         openapi_json,
     )
 )]

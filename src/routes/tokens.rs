@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 use super::guard::Viewer;
-use super::time::rfc3339;
+use crate::domain::time::rfc3339;
 
 #[derive(Serialize, ToSchema)]
 pub struct TokenView {

@@ -3,5 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bans;
+pub mod dashboard;
 pub mod health;
+pub mod history;
 pub mod login_limiter;

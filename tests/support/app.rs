@@ -34,6 +34,17 @@ impl TestAppBuilder {
         self.env("BANGUI_FAIL2BAN_SOCKET", socket.display().to_string())
     }
 
+    /// Points the app at a private fail2ban: its socket and configuration directory, and a
+    /// history sync every second.
+    pub fn fail2ban(self, server: &super::fail2ban::Fail2banServer) -> Self {
+        self.fail2ban_socket(&server.socket())
+            .env(
+                "BANGUI_FAIL2BAN_CONFIG_DIR",
+                server.dir().join("etc").display().to_string(),
+            )
+            .env("BANGUI_HISTORY_SYNC_INTERVAL_SECONDS", "1")
+    }
+
     pub fn geoip(self, mmdb: &Path) -> Self {
         self.env("BANGUI_GEOIP_DB_PATH", mmdb.display().to_string())
     }

@@ -1,0 +1,130 @@
+// Application shell: providers, routes, the guard that sends visitors to /setup or /login, the
+// role-aware navigation, and the footer with the server version. No data fetching of its own
+// beyond what AuthProvider loads.
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { api, setRedirectHandler } from './api/client';
+import type { Role } from './api/types';
+import { AuthProvider, useAuth } from './auth';
+import { ConfirmProvider, ErrorBanner, Loading, ToastProvider, useToast } from './components/feedback';
+import { explainError, hasRole } from './lib/format';
+import { AuditPage } from './pages/Audit';
+import { DashboardPage } from './pages/Dashboard';
+import { JailDetailPage } from './pages/JailDetail';
+import { JailsPage } from './pages/Jails';
+import { LoginPage } from './pages/Login';
+import { SetupPage } from './pages/Setup';
+import { UsersPage } from './pages/Users';
+
+// The map page carries the world geometry; load it only when visited.
+const MapPage = lazy(() => import('./pages/MapPage').then((m) => ({ default: m.MapPage })));
+
+function RedirectBridge() {
+  const nav = useNavigate();
+  const auth = useAuth();
+  useEffect(() => {
+    setRedirectHandler((to) => {
+      if (to === '/login') auth.setSession(null);
+      if (to === '/setup') auth.setSetupCompleted(false);
+      nav(to, { replace: true, state: to === '/login' ? { from: window.location.pathname + window.location.search } : undefined });
+    });
+  }, [nav, auth]);
+  return null;
+}
+
+function Guard({ children, role = 'viewer' }: { children: ReactNode; role?: Role }) {
+  const auth = useAuth();
+  const loc = useLocation();
+  if (!auth.ready) return <Loading label="Starting…" />;
+  if (auth.bootError) return <ErrorBanner error={auth.bootError} onRetry={() => void auth.refresh()} />;
+  if (auth.setupCompleted === false) return <Navigate to="/setup" replace />;
+  if (!auth.session) return <Navigate to="/login" replace state={{ from: loc.pathname + loc.search }} />;
+  if (!hasRole(auth.session.role, role)) {
+    return <div className="banner banner-error" role="alert">This page needs the {role} role; you are signed in as {auth.session.role}. Ask an administrator.</div>;
+  }
+  return <>{children}</>;
+}
+
+function Shell({ children }: { children: ReactNode }) {
+  const auth = useAuth();
+  const nav = useNavigate();
+  const toast = useToast();
+  const role = auth.session?.role;
+  const logout = async () => {
+    try {
+      await api.logout();
+    } catch (err) {
+      toast(explainError(err), 'error');
+    }
+    auth.setSession(null);
+    nav('/login', { replace: true });
+  };
+  return (
+    <div className="app">
+      <a href="#main" className="skip">Skip to content</a>
+      <header className="topbar">
+        <span className="brand">BanGUI</span>
+        {auth.session && (
+          <nav aria-label="Main">
+            <NavLink to="/" end>Dashboard</NavLink>
+            <NavLink to="/map">Map</NavLink>
+            <NavLink to="/jails">Jails</NavLink>
+            <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
+            {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
+          </nav>
+        )}
+        {auth.session && (
+          <span className="who">
+            <span>{auth.session.username} <span className="tag">{auth.session.role}</span></span>
+            <button type="button" className="small" onClick={logout}>Sign out</button>
+          </span>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>{children}</main>
+      <footer className="muted small">
+        BanGUI v{auth.health?.version ?? '?'}
+        {auth.health && auth.health.fail2ban.state === 'offline' && <> · fail2ban offline at <code>{auth.health.fail2ban.socket}</code></>}
+        {auth.health && auth.health.geoip.state !== 'loaded' && <> · GeoIP {auth.health.geoip.state}</>}
+      </footer>
+    </div>
+  );
+}
+
+export function AppRoutes() {
+  return (
+    <>
+      <RedirectBridge />
+      <Routes>
+        <Route path="/setup" element={<SetupPage />} />
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/" element={<Guard><Shell><DashboardPage /></Shell></Guard>} />
+        <Route path="/map" element={<Guard><Shell><Suspense fallback={<Loading label="Loading map…" />}><MapPage /></Suspense></Shell></Guard>} />
+        <Route path="/jails" element={<Guard><Shell><JailsPage /></Shell></Guard>} />
+        <Route path="/jails/:name" element={<Guard><Shell><JailDetailPage /></Shell></Guard>} />
+        <Route path="/users" element={<Guard><Shell><UsersPage /></Shell></Guard>} />
+        <Route path="/audit" element={<Guard role="admin"><Shell><AuditPage /></Shell></Guard>} />
+        <Route path="*" element={<Guard><Shell><h1>Page not found</h1><p><NavLink to="/">Back to the dashboard</NavLink></p></Shell></Guard>} />
+      </Routes>
+    </>
+  );
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  return (
+    <ToastProvider>
+      <ConfirmProvider>
+        <AuthProvider>{children}</AuthProvider>
+      </ConfirmProvider>
+    </ToastProvider>
+  );
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Providers>
+        <AppRoutes />
+      </Providers>
+    </BrowserRouter>
+  );
+}

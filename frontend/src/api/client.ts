@@ -1,0 +1,169 @@
+// The only module that talks HTTP to the BanGUI backend: a fetch wrapper that sends the CSRF
+// header on writes, keeps cookies same-origin, turns the error contract into a typed ApiError and
+// routes the user to /setup (503 setup_required) or /login (401). It holds no UI state; pages call
+// the typed `api` functions below.
+import type {
+  AuditEntry, BanRow, ByCountry, ByJail, Health, JailBan, JailDetail, JailSummary, Lookup, Origin,
+  Page, Range, Session, Status, Token, Trend, User, Role,
+} from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  readonly retryAfter: number | null;
+
+  constructor(status: number, code: string, message: string, details: unknown = null, retryAfter: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export type RedirectTarget = '/setup' | '/login';
+type RedirectHandler = (to: RedirectTarget) => void;
+
+let redirectHandler: RedirectHandler = (to) => {
+  if (typeof window !== 'undefined' && window.location.pathname !== to) window.location.assign(to);
+};
+
+/** Lets the router replace the default full-page redirect with client-side navigation. */
+export function setRedirectHandler(handler: RedirectHandler): void {
+  redirectHandler = handler;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, string | number | null | undefined>;
+  /** Do not redirect on 401/503 (login form, session probe). */
+  noRedirect?: boolean;
+}
+
+export function buildUrl(path: string, query?: RequestOptions['query']): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return `/api/v1${path}${qs ? `?${qs}` : ''}`;
+}
+
+/** Builds an ApiError from a non-2xx response, tolerating bodies that are not the contract. */
+export async function toApiError(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`;
+  let message = res.statusText || `Request failed with status ${res.status}`;
+  let details: unknown = null;
+  try {
+    const body: unknown = await res.json();
+    if (body && typeof body === 'object') {
+      const b = body as Record<string, unknown>;
+      if (typeof b.error_code === 'string') code = b.error_code;
+      if (typeof b.message === 'string') message = b.message;
+      details = b.details ?? null;
+    }
+  } catch {
+    // Not JSON: keep the HTTP status text.
+  }
+  const ra = res.headers.get('Retry-After');
+  const retryAfter = ra !== null && /^\d+$/.test(ra) ? Number(ra) : null;
+  return new ApiError(res.status, code, message, details, retryAfter);
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const method = (opts.method ?? 'GET').toUpperCase();
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (WRITE_METHODS.has(method)) headers['X-BanGUI-Request'] = '1';
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, opts.query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network_error', `Cannot reach the BanGUI server (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  if (!res.ok) {
+    const err = await toApiError(res);
+    if (!opts.noRedirect) {
+      if (res.status === 503 && err.code === 'setup_required') redirectHandler('/setup');
+      else if (res.status === 401) redirectHandler('/login');
+    }
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface Filters {
+  range: Range;
+  origin: Origin;
+}
+
+export const api = {
+  health: () => request<Health>('/health', { noRedirect: true }),
+  setupState: () => request<{ completed: boolean }>('/setup', { noRedirect: true }),
+  setup: (username: string, password: string) =>
+    request<{ username: string; role: Role }>('/setup', { method: 'POST', body: { username, password }, noRedirect: true }),
+  login: (username: string, password: string) =>
+    request<Session>('/auth/login', { method: 'POST', body: { username, password }, noRedirect: true }),
+  logout: () => request<void>('/auth/logout', { method: 'POST', noRedirect: true }),
+  session: () => request<Session>('/auth/session', { noRedirect: true }),
+
+  status: () => request<Status>('/dashboard/status'),
+  bans: (f: Filters & { page?: number; page_size?: number; country?: string | null }) =>
+    request<Page<BanRow>>('/dashboard/bans', { query: { ...f } }),
+  byCountry: (f: Filters) => request<ByCountry>('/dashboard/bans/by-country', { query: { ...f } }),
+  trend: (f: Filters) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
+  byJail: (f: Filters) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),
+
+  activeBans: () => request<{ items: JailBan[]; total: number }>('/bans/active'),
+  ban: (ip: string, jail: string) =>
+    request<{ ip: string; jail: string; newly_banned: boolean }>('/bans', { method: 'POST', body: { ip, jail } }),
+  unban: (ip: string, jail: string | null) =>
+    request<{ ip: string; jails: string[]; unbanned: number }>('/bans', { method: 'DELETE', body: { ip, jail } }),
+  unbanAll: () => request<{ count: number }>('/bans/all', { method: 'DELETE' }),
+
+  jails: () => request<{ items: JailSummary[] }>('/jails'),
+  jail: (name: string) => request<JailDetail>(`/jails/${encodeURIComponent(name)}`),
+  jailAction: (name: string, action: 'start' | 'stop' | 'reload') =>
+    request<{ jail: string; action: string; ok: boolean }>(`/jails/${encodeURIComponent(name)}/${action}`, { method: 'POST' }),
+  reloadAll: () => request<unknown>('/jails/reload-all', { method: 'POST' }),
+  addIgnore: (name: string, ip: string) =>
+    request<{ items: string[] }>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'POST', body: { ip } }),
+  removeIgnore: (name: string, ip: string) =>
+    request<{ items: string[] }>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'DELETE', body: { ip } }),
+  setIgnoreSelf: (name: string, enabled: boolean) =>
+    request<unknown>(`/jails/${encodeURIComponent(name)}/ignoreself`, { method: 'POST', body: { enabled } }),
+  jailBanned: (name: string, q: { page: number; page_size: number; search?: string }) =>
+    request<Page<JailBan>>(`/jails/${encodeURIComponent(name)}/banned`, { query: { ...q } }),
+
+  lookup: (ip: string) => request<Lookup>(`/geo/lookup/${encodeURIComponent(ip)}`),
+
+  users: () => request<{ items: User[] }>('/users'),
+  createUser: (username: string, password: string, role: Role) =>
+    request<User>('/users', { method: 'POST', body: { username, password, role } }),
+  updateUser: (id: number, patch: { role?: Role; password?: string }) =>
+    request<User>(`/users/${id}`, { method: 'PATCH', body: patch }),
+  deleteUser: (id: number) => request<void>(`/users/${id}`, { method: 'DELETE' }),
+
+  tokens: () => request<{ items: Token[] }>('/tokens'),
+  createToken: (name: string, role: Role | undefined, expires_in_days: number | undefined) =>
+    request<Token & { token: string }>('/tokens', { method: 'POST', body: { name, role, expires_in_days } }),
+  deleteToken: (id: number) => request<void>(`/tokens/${id}`, { method: 'DELETE' }),
+
+  audit: (page: number, page_size: number) => request<Page<AuditEntry>>('/audit', { query: { page, page_size } }),
+
+  mapSettings: () => request<{ thresholds: [number, number, number] }>('/settings/map'),
+  setMapSettings: (thresholds: [number, number, number]) =>
+    request<{ thresholds: [number, number, number] }>('/settings/map', { method: 'PUT', body: { thresholds } }),
+};

@@ -1,0 +1,64 @@
+// Session context: who is signed in, with which role, and the server version for the footer.
+// Loads /setup, /auth/session and /health once; pages read it, they never refetch it themselves.
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { api } from './api/client';
+import type { Health, Session } from './api/types';
+
+export interface AuthState {
+  ready: boolean;
+  setupCompleted: boolean | null;
+  session: Session | null;
+  health: Health | null;
+  bootError: unknown;
+  refresh: () => Promise<void>;
+  setSession: (s: Session | null) => void;
+  setSetupCompleted: (v: boolean) => void;
+}
+
+const Ctx = createContext<AuthState | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [ready, setReady] = useState(false);
+  const [setupCompleted, setSetupCompleted] = useState<boolean | null>(null);
+  const [session, setSession] = useState<Session | null>(null);
+  const [health, setHealth] = useState<Health | null>(null);
+  const [bootError, setBootError] = useState<unknown>(null);
+
+  const refresh = useCallback(async () => {
+    api.health().then(setHealth, () => setHealth(null));
+    try {
+      const s = await api.setupState();
+      setSetupCompleted(s.completed);
+      setBootError(null);
+      if (s.completed) {
+        try {
+          setSession(await api.session());
+        } catch {
+          setSession(null);
+        }
+      } else {
+        setSession(null);
+      }
+    } catch (e) {
+      setBootError(e);
+    } finally {
+      setReady(true);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  return (
+    <Ctx.Provider value={{ ready, setupCompleted, session, health, bootError, refresh, setSession, setSetupCompleted }}>
+      {children}
+    </Ctx.Provider>
+  );
+}
+
+export function useAuth(): AuthState {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useAuth outside AuthProvider');
+  return v;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/client';
+import {
+  countryName, explainError, flagEmoji, formatAsn, formatBanEnd, formatDuration, hasRole, thresholdLevel,
+} from './format';
+
+describe('flagEmoji', () => {
+  it('turns an alpha-2 code into a pair of regional indicator symbols', () => {
+    expect(flagEmoji('DE')).toBe('\u{1F1E9}\u{1F1EA}');
+    expect(flagEmoji('us')).toBe('\u{1F1FA}\u{1F1F8}');
+  });
+  it('returns nothing for missing or malformed codes', () => {
+    expect(flagEmoji(null)).toBe('');
+    expect(flagEmoji('DEU')).toBe('');
+    expect(flagEmoji('1A')).toBe('');
+  });
+});
+
+describe('countryName', () => {
+  it('prefers the name the server supplied', () => {
+    expect(countryName('DE', 'Deutschland')).toBe('Deutschland');
+  });
+  it('falls back to the English name of the code', () => {
+    expect(countryName('FR')).toBe('France');
+  });
+  it('says Unknown without a code', () => {
+    expect(countryName(null)).toBe('Unknown');
+  });
+});
+
+describe('formatDuration', () => {
+  it('uses the largest sensible units', () => {
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(600)).toBe('10 min');
+    expect(formatDuration(7500)).toBe('2 h 5 min');
+    expect(formatDuration(3600)).toBe('1 h');
+    expect(formatDuration(3 * 86400 + 4 * 3600)).toBe('3 d 4 h');
+  });
+  it('calls negative durations permanent', () => {
+    expect(formatDuration(-1)).toBe('permanent');
+  });
+});
+
+describe('formatBanEnd', () => {
+  const now = new Date('2026-01-01T12:00:00Z');
+  it('calls a null end permanent', () => {
+    expect(formatBanEnd(null, now)).toBe('permanent');
+  });
+  it('shows the time left for a running ban', () => {
+    expect(formatBanEnd('2026-01-01T12:10:00Z', now)).toMatch(/\(in 10 min\)$/);
+  });
+  it('marks ends in the past as expired', () => {
+    expect(formatBanEnd('2026-01-01T11:00:00Z', now)).toMatch(/\(expired\)$/);
+  });
+});
+
+describe('formatAsn', () => {
+  it('joins number and organisation', () => {
+    expect(formatAsn(3320, 'Deutsche Telekom AG')).toBe('AS3320 Deutsche Telekom AG');
+    expect(formatAsn(3320, null)).toBe('AS3320');
+    expect(formatAsn(null, 'Org')).toBe('Org');
+    expect(formatAsn(null, null)).toBe('—');
+  });
+});
+
+describe('hasRole', () => {
+  it('orders admin above operator above viewer', () => {
+    expect(hasRole('admin', 'operator')).toBe(true);
+    expect(hasRole('operator', 'operator')).toBe(true);
+    expect(hasRole('viewer', 'operator')).toBe(false);
+    expect(hasRole(null, 'viewer')).toBe(false);
+  });
+});
+
+describe('thresholdLevel', () => {
+  const t: [number, number, number] = [10, 50, 200];
+  it('gives zero bans no colour and grades the rest by the thresholds', () => {
+    expect(thresholdLevel(0, t)).toBe(0);
+    expect(thresholdLevel(1, t)).toBe(1);
+    expect(thresholdLevel(10, t)).toBe(2);
+    expect(thresholdLevel(49, t)).toBe(2);
+    expect(thresholdLevel(50, t)).toBe(3);
+    expect(thresholdLevel(200, t)).toBe(4);
+  });
+});
+
+describe('explainError', () => {
+  it('names the socket when fail2ban is offline and says what to do', () => {
+    const e = new ApiError(502, 'fail2ban_unavailable', 'connect failed', { socket: '/run/f2b.sock' });
+    const text = explainError(e);
+    expect(text).toContain('/run/f2b.sock');
+    expect(text).toMatch(/Start fail2ban-server/);
+  });
+  it('tells how long to wait when rate limited', () => {
+    expect(explainError(new ApiError(429, 'rate_limited', 'Too many attempts.', null, 30))).toContain('in 30 s');
+  });
+  it('passes other messages through', () => {
+    expect(explainError(new ApiError(400, 'invalid_ip', 'not an IP'))).toBe('not an IP');
+  });
+});

@@ -1,0 +1,225 @@
+// Jails page: jail table with counters and start/stop/reload (operators), ban and unban forms,
+// unban-all with confirmation, and an IP lookup showing geo and the jails that ban the address.
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
+import { api } from '../api/client';
+import type { Lookup } from '../api/types';
+import { useAuth } from '../auth';
+import { CountryCell } from '../components/BanTable';
+import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
+import { explainError, formatAsn, formatCount, hasRole } from '../lib/format';
+import { STATUS_POLL_MS, usePoll } from '../lib/usePoll';
+
+export function JailsPage() {
+  const { session } = useAuth();
+  const canWrite = hasRole(session?.role, 'operator');
+  const toast = useToast();
+  const confirm = useConfirm();
+  const jails = usePoll(() => api.jails(), [], STATUS_POLL_MS);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const act = async (label: string, fn: () => Promise<unknown>, done: string) => {
+    setBusy(label);
+    try {
+      await fn();
+      toast(done);
+      jails.reload();
+    } catch (err) {
+      toast(explainError(err), 'error');
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const names = jails.data?.items.map((j) => j.name) ?? [];
+
+  return (
+    <>
+      <h1>Jails</h1>
+      <section className="card" aria-labelledby="jails-h">
+        <div className="row between">
+          <h2 id="jails-h">Jails <span className="muted small">(refreshes every {STATUS_POLL_MS / 1000} s)</span></h2>
+          {canWrite && (
+            <div className="row">
+              <button type="button" disabled={busy !== null} onClick={() => act('reload-all', () => api.reloadAll(), 'All jails reloaded.')}>Reload all</button>
+              <button type="button" className="danger" disabled={busy !== null} onClick={async () => {
+                if (await confirm('Unban every address?', 'This removes every active ban in every jail. Attackers can connect again immediately.', 'Unban all'))
+                  await act('unban-all', async () => { const r = await api.unbanAll(); toast(`${r.count} addresses unbanned.`); }, 'Unban all finished.');
+              }}>Unban all…</button>
+            </div>
+          )}
+        </div>
+        <ErrorBanner error={jails.error} onRetry={jails.reload} />
+        {jails.loading && !jails.data ? <Loading label="Loading jails…" /> : jails.data && (jails.data.items.length === 0
+          ? <Empty>fail2ban runs no jails. Enable a jail in its configuration and reload.</Empty>
+          : (
+            <div className="table-wrap">
+              <table className="data" data-testid="jails-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Jail</th>
+                    <th scope="col" className="num">Failing now</th>
+                    <th scope="col" className="num">Failed total</th>
+                    <th scope="col" className="num">Banned now</th>
+                    <th scope="col" className="num">Banned total</th>
+                    {canWrite && <th scope="col">Actions</th>}
+                  </tr>
+                </thead>
+                <tbody>
+                  {jails.data.items.map((j) => (
+                    <tr key={j.name} data-jail={j.name}>
+                      <th scope="row"><Link to={`/jails/${encodeURIComponent(j.name)}`}>{j.name}</Link></th>
+                      <td className="num">{formatCount(j.currently_failed)}</td>
+                      <td className="num">{formatCount(j.total_failed)}</td>
+                      <td className="num">{formatCount(j.currently_banned)}</td>
+                      <td className="num">{formatCount(j.total_banned)}</td>
+                      {canWrite && (
+                        <td className="row">
+                          {(['reload', 'stop'] as const).map((a) => (
+                            <button key={a} type="button" className="small" disabled={busy !== null}
+                              onClick={async () => {
+                                if (a === 'stop' && !(await confirm(`Stop jail ${j.name}?`, 'Its bans are lifted and it stops watching its logs until started again.', 'Stop jail'))) return;
+                                await act(`${a}-${j.name}`, () => api.jailAction(j.name, a), `Jail ${j.name}: ${a} done.`);
+                              }}>{a === 'reload' ? 'Reload' : 'Stop'}</button>
+                          ))}
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ))}
+        {canWrite && <StartJailForm onDone={(name) => act(`start-${name}`, () => api.jailAction(name, 'start'), `Jail ${name} started.`)} />}
+      </section>
+      {canWrite && (
+        <div className="grid2">
+          <BanForm jails={names} onChanged={jails.reload} />
+          <UnbanForm jails={names} onChanged={jails.reload} />
+        </div>
+      )}
+      <LookupForm />
+    </>
+  );
+}
+
+function StartJailForm({ onDone }: { onDone: (name: string) => void }) {
+  const [name, setName] = useState('');
+  return (
+    <form className="row wrap" onSubmit={(e) => { e.preventDefault(); if (name.trim()) onDone(name.trim()); }}>
+      <label>Start a stopped jail<input name="start-jail" value={name} onChange={(e) => setName(e.target.value)} placeholder="jail name" /></label>
+      <button type="submit" disabled={!name.trim()}>Start</button>
+    </form>
+  );
+}
+
+function BanForm({ jails, onChanged }: { jails: string[]; onChanged: () => void }) {
+  const toast = useToast();
+  const [ip, setIp] = useState('');
+  const [jail, setJail] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const chosen = jail || jails[0] || '';
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const r = await api.ban(ip.trim(), chosen);
+      toast(r.newly_banned ? `${r.ip} banned in ${r.jail}.` : `${r.ip} was already banned in ${r.jail}.`);
+      setIp('');
+      onChanged();
+    } catch (err) {
+      setError(err);
+      toast(explainError(err), 'error');
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="ban-h">
+      <h2 id="ban-h">Ban an address</h2>
+      <ErrorBanner error={error} />
+      <form className="stack" onSubmit={submit} aria-label="Ban an address">
+        <label>IP address<input name="ban-ip" required value={ip} onChange={(e) => setIp(e.target.value)} placeholder="203.0.113.7" /></label>
+        <label>Jail
+          <select name="ban-jail" value={chosen} onChange={(e) => setJail(e.target.value)}>
+            {jails.map((j) => <option key={j} value={j}>{j}</option>)}
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={!ip.trim() || !chosen}>Ban</button>
+      </form>
+    </section>
+  );
+}
+
+function UnbanForm({ jails, onChanged }: { jails: string[]; onChanged: () => void }) {
+  const toast = useToast();
+  const [ip, setIp] = useState('');
+  const [jail, setJail] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const r = await api.unban(ip.trim(), jail || null);
+      toast(r.unbanned > 0 ? `${r.ip} unbanned from ${r.jails.join(', ')}.` : `${r.ip} was not banned.`);
+      setIp('');
+      onChanged();
+    } catch (err) {
+      setError(err);
+      toast(explainError(err), 'error');
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="unban-h">
+      <h2 id="unban-h">Unban an address</h2>
+      <ErrorBanner error={error} />
+      <form className="stack" onSubmit={submit} aria-label="Unban an address">
+        <label>IP address<input name="unban-ip" required value={ip} onChange={(e) => setIp(e.target.value)} placeholder="203.0.113.7" /></label>
+        <label>Jail
+          <select name="unban-jail" value={jail} onChange={(e) => setJail(e.target.value)}>
+            <option value="">Every jail</option>
+            {jails.map((j) => <option key={j} value={j}>{j}</option>)}
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={!ip.trim()}>Unban</button>
+      </form>
+    </section>
+  );
+}
+
+function LookupForm() {
+  const [ip, setIp] = useState('');
+  const [result, setResult] = useState<Lookup | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await api.lookup(ip.trim()));
+    } catch (err) {
+      setResult(null);
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="lookup-h">
+      <h2 id="lookup-h">IP lookup</h2>
+      <form className="row wrap" onSubmit={submit}>
+        <label>IP address<input name="lookup-ip" required value={ip} onChange={(e) => setIp(e.target.value)} /></label>
+        <button type="submit" disabled={busy || !ip.trim()}>{busy ? 'Looking up…' : 'Look up'}</button>
+      </form>
+      <ErrorBanner error={error} />
+      {result && (
+        <dl className="kv" data-testid="lookup-result">
+          <dt>Address</dt><dd><code>{result.ip}</code></dd>
+          <dt>Country</dt><dd><CountryCell code={result.geo?.country_code} name={result.geo?.country_name} /></dd>
+          <dt>ASN / Organisation</dt><dd>{formatAsn(result.geo?.asn, result.geo?.org)}</dd>
+          <dt>Network</dt><dd>{result.geo?.network ?? '—'}</dd>
+          <dt>Banned in</dt><dd>{result.banned_in.length ? result.banned_in.join(', ') : 'no jail'}</dd>
+        </dl>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,90 @@
+//! `/api/v1/dashboard/…`: live server status and the ban list and aggregates for a time window.
+
+use actix_web::{get, web};
+
+use crate::error::ApiError;
+use crate::services::dashboard::{self, BanPage, ByCountry, ByJail, ServerStatus, Trend};
+use crate::state::AppState;
+
+use super::guard::Viewer;
+use super::query::WindowQuery;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(status)
+        .service(bans)
+        .service(by_country)
+        .service(trend)
+        .service(by_jail);
+}
+
+/// fail2ban's state and counters summed over all jails (as `fail2ban-client status JAIL` shows).
+#[utoipa::path(get, path = "/api/v1/dashboard/status", tag = "dashboard",
+    responses((status = 200, body = ServerStatus), (status = 401)))]
+#[get("/dashboard/status")]
+pub async fn status(_: Viewer, state: web::Data<AppState>) -> web::Json<ServerStatus> {
+    web::Json(dashboard::status(&state).await)
+}
+
+/// Bans in the window, newest first, paged, geolocated.
+#[utoipa::path(get, path = "/api/v1/dashboard/bans", tag = "dashboard", params(WindowQuery),
+    responses((status = 200, body = BanPage), (status = 400), (status = 401)))]
+#[get("/dashboard/bans")]
+pub async fn bans(
+    _: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<WindowQuery>,
+) -> Result<web::Json<BanPage>, ApiError> {
+    let country = q.country()?;
+    Ok(web::Json(
+        dashboard::bans(
+            &state,
+            q.range()?,
+            q.origin()?,
+            q.page()?,
+            country.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+/// Bans per country in the window.
+#[utoipa::path(get, path = "/api/v1/dashboard/bans/by-country", tag = "dashboard", params(WindowQuery),
+    responses((status = 200, body = ByCountry), (status = 400), (status = 401)))]
+#[get("/dashboard/bans/by-country")]
+pub async fn by_country(
+    _: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<WindowQuery>,
+) -> Result<web::Json<ByCountry>, ApiError> {
+    Ok(web::Json(
+        dashboard::by_country(&state, q.range()?, q.origin()?).await?,
+    ))
+}
+
+/// Bans per equal-width time bucket, zero-filled.
+#[utoipa::path(get, path = "/api/v1/dashboard/bans/trend", tag = "dashboard", params(WindowQuery),
+    responses((status = 200, body = Trend), (status = 400), (status = 401)))]
+#[get("/dashboard/bans/trend")]
+pub async fn trend(
+    _: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<WindowQuery>,
+) -> Result<web::Json<Trend>, ApiError> {
+    Ok(web::Json(
+        dashboard::trend(&state, q.range()?, q.origin()?).await?,
+    ))
+}
+
+/// Bans per jail in the window.
+#[utoipa::path(get, path = "/api/v1/dashboard/bans/by-jail", tag = "dashboard", params(WindowQuery),
+    responses((status = 200, body = ByJail), (status = 400), (status = 401)))]
+#[get("/dashboard/bans/by-jail")]
+pub async fn by_jail(
+    _: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<WindowQuery>,
+) -> Result<web::Json<ByJail>, ApiError> {
+    Ok(web::Json(
+        dashboard::by_jail(&state, q.range()?, q.origin()?).await?,
+    ))
+}

@@ -1,0 +1,348 @@
+//! `/api/v1/jails`: running jails with counters, one jail's settings, start/stop/idle/reload,
+//! the ignore list and ignoreself, and the jail's banned IPs (paged, searchable by prefix).
+
+use actix_web::{delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{IgnoreTarget, JailName, Page};
+use crate::error::ApiError;
+use crate::fail2ban::types::{JailCounters, JailSettings};
+use crate::services::bans::{self, JailBans};
+use crate::state::AppState;
+
+use super::guard::{Caller, Operator, Viewer};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(reload_all)
+        .service(detail)
+        .service(start)
+        .service(stop)
+        .service(reload)
+        .service(idle)
+        .service(ignore_list)
+        .service(add_ignore)
+        .service(remove_ignore)
+        .service(ignoreself)
+        .service(banned);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailSummary {
+    pub name: String,
+    pub currently_failed: u64,
+    pub total_failed: u64,
+    pub currently_banned: u64,
+    pub total_banned: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailList {
+    pub items: Vec<JailSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailDetail {
+    pub name: String,
+    pub counters: JailCounters,
+    pub settings: JailSettings,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailAction {
+    pub jail: String,
+    pub action: String,
+    pub ok: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IdleRequest {
+    pub on: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IgnoreRequest {
+    /// An IP address or a CIDR network.
+    pub ip: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IgnoreList {
+    pub items: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IgnoreSelfRequest {
+    pub enabled: bool,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct BannedQuery {
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+    /// Only IPs whose text starts with this.
+    pub search: Option<String>,
+}
+
+/// Parses the path's jail name and checks that fail2ban runs it (404 otherwise).
+async fn running(state: &AppState, name: &str) -> Result<JailName, ApiError> {
+    let jail = JailName::parse(name)?;
+    state.fail2ban.ensure_jail(&jail).await?;
+    Ok(jail)
+}
+
+async fn audited_action(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    name: &str,
+    run: impl std::future::Future<Output = Result<(), ApiError>>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    let result = run.await;
+    super::audit_result(state, caller, &format!("jail.{action}"), name, &result).await;
+    result?;
+    Ok(web::Json(JailAction {
+        jail: name.to_string(),
+        action: action.to_string(),
+        ok: true,
+    }))
+}
+
+/// Running jails with their counters.
+#[utoipa::path(get, path = "/api/v1/jails", tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
+#[get("/jails")]
+pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<JailList>, ApiError> {
+    let mut items = Vec::new();
+    for jail in state.fail2ban.jails().await? {
+        let Ok(name) = JailName::parse(&jail) else {
+            continue;
+        };
+        let c = state.fail2ban.jail_counters(&name).await?;
+        items.push(JailSummary {
+            name: jail,
+            currently_failed: c.currently_failed,
+            total_failed: c.total_failed,
+            currently_banned: c.currently_banned,
+            total_banned: c.total_banned,
+        });
+    }
+    Ok(web::Json(JailList { items }))
+}
+
+/// One jail's counters and settings, read from the socket.
+#[utoipa::path(get, path = "/api/v1/jails/{name}", tag = "jails", params(("name" = String, Path)),
+    responses((status = 200, body = JailDetail), (status = 401), (status = 404), (status = 502)))]
+#[get("/jails/{name}")]
+pub async fn detail(
+    _: Viewer,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailDetail>, ApiError> {
+    let jail = running(&state, &name).await?;
+    let (counters, settings) = tokio::try_join!(
+        state.fail2ban.jail_counters(&jail),
+        state.fail2ban.jail_settings(&jail)
+    )?;
+    Ok(web::Json(JailDetail {
+        name: jail.to_string(),
+        counters,
+        settings,
+    }))
+}
+
+/// Starts a configured jail (through fail2ban-client, which reads the configuration).
+#[utoipa::path(post, path = "/api/v1/jails/{name}/start", tag = "jails", params(("name" = String, Path)),
+    responses((status = 200, body = JailAction), (status = 400), (status = 401), (status = 403), (status = 409), (status = 502)))]
+#[post("/jails/{name}/start")]
+pub async fn start(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    audited_action(&state, &caller, "start", &name, async {
+        let jail = JailName::parse(&name)?;
+        Ok(state.fail2ban.start_jail(&jail).await?)
+    })
+    .await
+}
+
+/// Stops a running jail (its bans are lifted).
+#[utoipa::path(post, path = "/api/v1/jails/{name}/stop", tag = "jails", params(("name" = String, Path)),
+    responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[post("/jails/{name}/stop")]
+pub async fn stop(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    audited_action(&state, &caller, "stop", &name, async {
+        let jail = running(&state, &name).await?;
+        Ok(state.fail2ban.stop_jail(&jail).await?)
+    })
+    .await
+}
+
+/// Reloads one jail's configuration.
+#[utoipa::path(post, path = "/api/v1/jails/{name}/reload", tag = "jails", params(("name" = String, Path)),
+    responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 409), (status = 502)))]
+#[post("/jails/{name}/reload")]
+pub async fn reload(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    audited_action(&state, &caller, "reload", &name, async {
+        let jail = running(&state, &name).await?;
+        Ok(state.fail2ban.reload(Some(&jail)).await?)
+    })
+    .await
+}
+
+/// Reloads fail2ban's whole configuration.
+#[utoipa::path(post, path = "/api/v1/jails/reload-all", tag = "jails",
+    responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 409), (status = 502)))]
+#[post("/jails/reload-all")]
+pub async fn reload_all(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    audited_action(&state, &caller, "reload_all", "*", async {
+        Ok(state.fail2ban.reload(None).await?)
+    })
+    .await
+}
+
+/// Puts a jail into idle (no new bans) or back.
+#[utoipa::path(post, path = "/api/v1/jails/{name}/idle", tag = "jails", params(("name" = String, Path)), request_body = IdleRequest,
+    responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[post("/jails/{name}/idle")]
+pub async fn idle(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<IdleRequest>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    let action = if body.on { "idle_on" } else { "idle_off" };
+    audited_action(&state, &caller, action, &name, async {
+        let jail = running(&state, &name).await?;
+        Ok(state.fail2ban.set_idle(&jail, body.on).await?)
+    })
+    .await
+}
+
+/// The jail's ignore list.
+#[utoipa::path(get, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)),
+    responses((status = 200, body = IgnoreList), (status = 401), (status = 404), (status = 502)))]
+#[get("/jails/{name}/ignoreip")]
+pub async fn ignore_list(
+    _: Viewer,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<IgnoreList>, ApiError> {
+    let jail = running(&state, &name).await?;
+    Ok(web::Json(IgnoreList {
+        items: state.fail2ban.ignore_list(&jail).await?,
+    }))
+}
+
+async fn change_ignore(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    text: &str,
+    add: bool,
+) -> Result<web::Json<IgnoreList>, ApiError> {
+    let result = async {
+        let jail = running(state, name).await?;
+        let target = IgnoreTarget::parse(text)?;
+        if add {
+            state.fail2ban.add_ignore(&jail, &target).await?;
+        } else {
+            state.fail2ban.remove_ignore(&jail, &target).await?;
+        }
+        Ok::<_, ApiError>(IgnoreList {
+            items: state.fail2ban.ignore_list(&jail).await?,
+        })
+    }
+    .await;
+    let action = if add {
+        "ignoreip.add"
+    } else {
+        "ignoreip.remove"
+    };
+    super::audit_result(
+        state,
+        caller,
+        action,
+        &format!("{} in {name}", text.trim()),
+        &result,
+    )
+    .await;
+    Ok(web::Json(result?))
+}
+
+/// Adds an IP or network to the ignore list.
+#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+    responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[post("/jails/{name}/ignoreip")]
+pub async fn add_ignore(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<IgnoreRequest>,
+) -> Result<web::Json<IgnoreList>, ApiError> {
+    change_ignore(&state, &caller, &name, &body.ip, true).await
+}
+
+/// Removes an IP or network from the ignore list.
+#[utoipa::path(delete, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+    responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[delete("/jails/{name}/ignoreip")]
+pub async fn remove_ignore(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<IgnoreRequest>,
+) -> Result<web::Json<IgnoreList>, ApiError> {
+    change_ignore(&state, &caller, &name, &body.ip, false).await
+}
+
+/// Whether the jail ignores the host's own addresses.
+#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreself", tag = "jails", params(("name" = String, Path)), request_body = IgnoreSelfRequest,
+    responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[post("/jails/{name}/ignoreself")]
+pub async fn ignoreself(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<IgnoreSelfRequest>,
+) -> Result<web::Json<JailAction>, ApiError> {
+    let action = if body.enabled {
+        "ignoreself_on"
+    } else {
+        "ignoreself_off"
+    };
+    audited_action(&state, &caller, action, &name, async {
+        let jail = running(&state, &name).await?;
+        Ok(state.fail2ban.set_ignoreself(&jail, body.enabled).await?)
+    })
+    .await
+}
+
+/// The jail's banned IPs, newest first, paged and searchable by prefix.
+#[utoipa::path(get, path = "/api/v1/jails/{name}/banned", tag = "jails", params(("name" = String, Path), BannedQuery),
+    responses((status = 200, body = JailBans), (status = 400), (status = 401), (status = 404), (status = 502)))]
+#[get("/jails/{name}/banned")]
+pub async fn banned(
+    _: Viewer,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    q: web::Query<BannedQuery>,
+) -> Result<web::Json<JailBans>, ApiError> {
+    let jail = running(&state, &name).await?;
+    let page = Page::new(q.page, q.page_size)?;
+    Ok(web::Json(
+        bans::of_jail(&state, &jail, q.search.as_deref(), page).await?,
+    ))
+}
