@@ -134,6 +134,7 @@ impl Application {
             auth,
             audit,
             history,
+            aggregates: Arc::default(),
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
 use crate::metrics::Metrics;
+use crate::services::aggregate_cache::AggregateCache;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::history::HistorySync;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
+    pub aggregates: Arc<AggregateCache>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }

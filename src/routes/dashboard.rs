@@ -1,6 +1,6 @@
 //! `/api/v1/dashboard/…`: live server status and the ban list and aggregates for a time window.
 
-use actix_web::{get, web};
+use actix_web::{HttpResponse, get, web};
 
 use crate::error::ApiError;
 use crate::services::dashboard::{self, BanPage, ByCountry, ByJail, ServerStatus, Trend};
@@ -55,10 +55,9 @@ pub async fn by_country(
     _: Viewer,
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
-) -> Result<web::Json<ByCountry>, ApiError> {
-    Ok(web::Json(
-        dashboard::by_country(&state, q.range()?, q.origin()?).await?,
-    ))
+) -> Result<HttpResponse, ApiError> {
+    let value = dashboard::by_country_cached(&state, q.range()?, q.origin()?).await?;
+    Ok(HttpResponse::Ok().json(&*value))
 }
 
 /// Bans per equal-width time bucket, zero-filled.
@@ -69,10 +68,9 @@ pub async fn trend(
     _: Viewer,
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
-) -> Result<web::Json<Trend>, ApiError> {
-    Ok(web::Json(
-        dashboard::trend(&state, q.range()?, q.origin()?).await?,
-    ))
+) -> Result<HttpResponse, ApiError> {
+    let value = dashboard::trend_cached(&state, q.range()?, q.origin()?).await?;
+    Ok(HttpResponse::Ok().json(&*value))
 }
 
 /// Bans per jail in the window.
@@ -83,8 +81,7 @@ pub async fn by_jail(
     _: Viewer,
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
-) -> Result<web::Json<ByJail>, ApiError> {
-    Ok(web::Json(
-        dashboard::by_jail(&state, q.range()?, q.origin()?).await?,
-    ))
+) -> Result<HttpResponse, ApiError> {
+    let value = dashboard::by_jail_cached(&state, q.range()?, q.origin()?).await?;
+    Ok(HttpResponse::Ok().json(&*value))
 }

@@ -109,6 +109,9 @@ pub struct AuthService {
     session_ttl: Duration,
     setup_done: AtomicBool,
     limiter: LoginLimiter,
+    /// When each token's `last_used_at` was last written, so that at most one write a minute
+    /// happens per token however many requests use it.
+    touched: dashmap::DashMap<i64, i64>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -121,6 +124,7 @@ impl AuthService {
             session_ttl,
             setup_done: AtomicBool::new(false),
             limiter: LoginLimiter::default(),
+            touched: dashmap::DashMap::new(),
         }
     }
 
@@ -244,11 +248,7 @@ impl AuthService {
         let Some(t) = api_tokens::find_valid(&self.db, &self.digest(token), now).await? else {
             return Ok(None);
         };
-        if t.last_used_at
-            .is_none_or(|last| now - last >= TOKEN_TOUCH_INTERVAL)
-        {
-            api_tokens::touch(&self.db, t.token_id, now).await?;
-        }
+        self.touch_token(t.token_id, t.last_used_at, now);
         let owner = Role::parse(&t.user_role).unwrap_or(Role::Viewer);
         let granted = Role::parse(&t.token_role).unwrap_or(Role::Viewer);
         Ok(Some(Identity {
@@ -258,6 +258,35 @@ impl AuthService {
             auth: AuthKind::Token,
             expires_at: t.expires_at,
         }))
+    }
+
+    /// Records a token's use in the background, at most once a minute per token; the request
+    /// never waits for this write.
+    fn touch_token(&self, id: i64, stored: Option<i64>, now: i64) {
+        let last = self.touched.get(&id).map(|v| *v).or(stored);
+        if last.is_some_and(|l| now - l < TOKEN_TOUCH_INTERVAL) {
+            return;
+        }
+        // Claim this minute's write; a concurrent request that lost the race skips it.
+        let claimed = match self.touched.entry(id) {
+            dashmap::Entry::Occupied(mut e) if now - *e.get() >= TOKEN_TOUCH_INTERVAL => {
+                e.insert(now);
+                true
+            }
+            dashmap::Entry::Occupied(_) => false,
+            dashmap::Entry::Vacant(e) => {
+                e.insert(now);
+                true
+            }
+        };
+        if claimed {
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = api_tokens::touch(&db, id, now).await {
+                    tracing::warn!(error = %e, token = id, "could not record the token's last use");
+                }
+            });
+        }
     }
 
     /// Creates a personal token for `owner`, never above the owner's role.

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,6 +17,8 @@ use crate::domain::time::rfc3339;
 use crate::fail2ban::Fail2banError;
 use crate::geo::GeoInfo;
 use crate::state::AppState;
+
+use super::aggregate_cache::Freshness;
 
 /// `Origin::All` means no filter.
 pub fn origin_filter(origin: Origin) -> Option<&'static str> {
@@ -283,4 +286,56 @@ pub async fn by_jail(
             .map(|(jail, count)| JailCount { jail, count })
             .collect(),
     })
+}
+
+fn freshness(state: &AppState) -> Freshness {
+    Freshness {
+        history_generation: state.history.generation(),
+        geo_build: state.geo.mmdb_status().build_epoch,
+    }
+}
+
+/// [`by_country`] through the aggregate memo.
+pub async fn by_country_cached(
+    state: &AppState,
+    range: TimeRange,
+    origin: Origin,
+) -> Result<Arc<ByCountry>, sqlx::Error> {
+    state
+        .aggregates
+        .by_country
+        .get_or_compute((range, origin), freshness(state), || {
+            by_country(state, range, origin)
+        })
+        .await
+}
+
+/// [`trend`] through the aggregate memo.
+pub async fn trend_cached(
+    state: &AppState,
+    range: TimeRange,
+    origin: Origin,
+) -> Result<Arc<Trend>, sqlx::Error> {
+    state
+        .aggregates
+        .trend
+        .get_or_compute((range, origin), freshness(state), || {
+            trend(state, range, origin)
+        })
+        .await
+}
+
+/// [`by_jail`] through the aggregate memo.
+pub async fn by_jail_cached(
+    state: &AppState,
+    range: TimeRange,
+    origin: Origin,
+) -> Result<Arc<ByJail>, sqlx::Error> {
+    state
+        .aggregates
+        .by_jail
+        .get_or_compute((range, origin), freshness(state), || {
+            by_jail(state, range, origin)
+        })
+        .await
 }

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
@@ -22,6 +24,8 @@ pub struct HistorySync {
     configured: Option<PathBuf>,
     retention_days: u32,
     reader: Mutex<Option<(PathBuf, Fail2banDb)>>,
+    /// Bumped whenever the archive changes, so cached aggregates know they are stale.
+    generation: AtomicU64,
 }
 
 impl HistorySync {
@@ -37,7 +41,13 @@ impl HistorySync {
             configured,
             retention_days,
             reader: Mutex::new(None),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Changes whenever rows were added to or removed from the archive.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     /// Where fail2ban's database is: the configured path, else what the server reports.

@@ -1,6 +1,7 @@
 //! Use cases that combine fail2ban, geo and the own database. Routes call these; these never
 //! see HTTP types.
 
+pub mod aggregate_cache;
 pub mod audit;
 pub mod auth;
 pub mod bans;
