@@ -11,8 +11,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use dashmap::DashMap;
 use maxminddb::{Mmap, Reader, geoip2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::key::KeyHasherBuilder;
 use super::model::{GeoInfo, GeoSource};
 
 /// Whether a database is serving.
@@ -80,8 +81,8 @@ pub struct LoadedMmdb {
     pub path: PathBuf,
     pub database_type: String,
     pub build_epoch: u64,
-    countries: DashMap<usize, Arc<CountryRecord>>,
-    asns: DashMap<usize, Arc<AsnRecord>>,
+    countries: DashMap<usize, Arc<CountryRecord>, KeyHasherBuilder>,
+    asns: DashMap<usize, Arc<AsnRecord>, KeyHasherBuilder>,
 }
 
 impl LoadedMmdb {
@@ -92,10 +93,10 @@ impl LoadedMmdb {
         ip: IpAddr,
     ) -> Result<Option<(CountryRecord, String)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
-        let Some(rec) = res.decode::<geoip2::Country>()? else {
+        let Some(rec) = res.decode::<SlimCountry<'_>>()? else {
             return Ok(None);
         };
-        let record = country_record(&rec);
+        let record = rec.to_record();
         Ok(Some((record, res.network()?.to_string())))
     }
 
@@ -113,10 +114,10 @@ impl LoadedMmdb {
         if let Some(hit) = self.countries.get(&offset) {
             return Ok(Some((Arc::clone(hit.value()), network)));
         }
-        let Some(rec) = res.decode::<geoip2::Country>()? else {
+        let Some(rec) = res.decode::<SlimCountry<'_>>()? else {
             return Ok(None);
         };
-        let record = Arc::new(country_record(&rec));
+        let record = Arc::new(rec.to_record());
         if self.countries.len() < RECORD_CACHE_LIMIT {
             self.countries.insert(offset, Arc::clone(&record));
         }
@@ -149,18 +150,55 @@ impl LoadedMmdb {
     }
 }
 
-fn country_record(rec: &geoip2::Country<'_>) -> CountryRecord {
-    // Fall back to the registered country when the database has no located country.
-    let country = if rec.country.iso_code.is_some() {
-        &rec.country
-    } else {
-        &rec.registered_country
-    };
-    CountryRecord {
-        country_code: country.iso_code.map(str::to_string),
-        country_name: country.names.english.map(str::to_string),
-        geoname_id: country.geoname_id,
-        continent: rec.continent.code.map(str::to_string),
+/// The parts of a GeoIP2 Country/City record that [`CountryRecord`] needs, borrowed from the
+/// mapped file. Every other field (other locales, traits, represented country, City parts) is
+/// skipped by the decoder without being expanded.
+#[derive(Deserialize, Default)]
+struct SlimCountry<'a> {
+    #[serde(borrow, default)]
+    continent: SlimContinent<'a>,
+    #[serde(borrow, default)]
+    country: SlimPlace<'a>,
+    #[serde(borrow, default)]
+    registered_country: SlimPlace<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimContinent<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimPlace<'a> {
+    #[serde(borrow, default)]
+    iso_code: Option<&'a str>,
+    #[serde(default)]
+    geoname_id: Option<u32>,
+    #[serde(borrow, default)]
+    names: SlimNames<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimNames<'a> {
+    #[serde(borrow, default)]
+    en: Option<&'a str>,
+}
+
+impl SlimCountry<'_> {
+    fn to_record(&self) -> CountryRecord {
+        // Fall back to the registered country when the database has no located country.
+        let country = if self.country.iso_code.is_some() {
+            &self.country
+        } else {
+            &self.registered_country
+        };
+        CountryRecord {
+            country_code: country.iso_code.map(str::to_string),
+            country_name: country.names.en.map(str::to_string),
+            geoname_id: country.geoname_id,
+            continent: self.continent.code.map(str::to_string),
+        }
     }
 }
 
@@ -317,7 +355,7 @@ pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String>
         path: path.to_path_buf(),
         database_type,
         build_epoch,
-        countries: DashMap::new(),
-        asns: DashMap::new(),
+        countries: DashMap::with_hasher(KeyHasherBuilder::new()),
+        asns: DashMap::with_hasher(KeyHasherBuilder::new()),
     })
 }
