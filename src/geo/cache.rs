@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 
 use super::ipapi::{IpApiClient, MAX_BATCH};
 use super::key::{IpKey, KeyHasherBuilder};
-use super::mmdb::{LoadedMmdb, MmdbKind, MmdbSlot, MmdbStatus, geo_info};
+use super::mmdb::{LoadedMmdb, MmdbKind, MmdbSlot, MmdbStatus, geo_info, network_text};
 use super::model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};
 
 /// How long a negative result (not found, fallback failure) is served from memory.
@@ -61,6 +61,8 @@ enum Probe {
 
 type Shared = Arc<HashMap<IpAddr, Option<Arc<GeoInfo>>>>;
 type DirtyMap = HashMap<IpKey, Option<Arc<GeoInfo>>, KeyHasherBuilder>;
+/// Per-batch sharing of results: (network address, prefix length, ASN record offset or MAX).
+type NetMemo = HashMap<(IpKey, u8, usize), Arc<GeoInfo>, KeyHasherBuilder>;
 
 pub struct GeoCache {
     country: MmdbSlot,
@@ -209,7 +211,7 @@ impl GeoCache {
         let asn = self.asn.current();
         let found = country
             .as_deref()
-            .and_then(|db| self.resolve_with(db, asn.as_deref(), ip));
+            .and_then(|db| self.resolve_with(db, asn.as_deref(), ip, None));
         let out = match found {
             Some(info) => {
                 self.metrics.geo_lookups.mmdb_hit.inc();
@@ -300,10 +302,11 @@ impl GeoCache {
         let mut dirty: Vec<(IpKey, Option<Arc<GeoInfo>>)> = Vec::with_capacity(missing.len());
         let (mut found, mut not_found) = (0u64, 0u64);
         let negative = self.expiring(NEGATIVE_TTL);
+        let mut memo = NetMemo::with_hasher(KeyHasherBuilder::new());
         for (ip, key) in missing {
             let resolved = country
                 .as_deref()
-                .and_then(|db| self.resolve_with(db, asn.as_deref(), ip));
+                .and_then(|db| self.resolve_with(db, asn.as_deref(), ip, Some(&mut memo)));
             match resolved {
                 Some(info) => {
                     found += 1;
@@ -393,27 +396,41 @@ impl GeoCache {
         probe
     }
 
-    /// MMDB lookup of a canonical IP in the given readers (no memory, no metrics).
+    /// MMDB lookup of a canonical IP in the given readers (no memory, no metrics). With a
+    /// `memo`, IPs of one network (and ASN record) share one `Arc<GeoInfo>`: the network text
+    /// and the strings are built once per network.
     fn resolve_with(
         &self,
         db: &LoadedMmdb,
         asn: Option<&LoadedMmdb>,
         ip: IpAddr,
+        memo: Option<&mut NetMemo>,
     ) -> Option<Arc<GeoInfo>> {
-        let (record, network) = match db.lookup_country(ip) {
+        let (record, (addr, prefix)) = match db.lookup_country_network(ip) {
             Ok(found) => found?,
             Err(e) => {
                 tracing::warn!(%ip, error = %e, "MMDB lookup failed");
                 return None;
             }
         };
-        let asn = asn.and_then(|a| a.lookup_asn(ip).ok().flatten());
-        Some(Arc::new(geo_info(
-            &record,
-            network,
-            asn.as_deref(),
-            db.build_epoch,
-        )))
+        let asn = asn.and_then(|a| a.lookup_asn_record(ip).ok().flatten());
+        let build = || {
+            Arc::new(geo_info(
+                &record,
+                network_text(addr, prefix),
+                asn.as_ref().map(|(_, r)| r.as_ref()),
+                db.build_epoch,
+            ))
+        };
+        let Some(memo) = memo else {
+            return Some(build());
+        };
+        let key = (
+            IpKey::of(addr),
+            prefix,
+            asn.as_ref().map_or(usize::MAX, |(offset, _)| *offset),
+        );
+        Some(Arc::clone(memo.entry(key).or_insert_with(build)))
     }
 
     /// MMDB lookup through the serving readers; a found result goes to memory and the dirty
@@ -424,7 +441,7 @@ impl GeoCache {
             return false;
         };
         let asn = self.asn.current();
-        let Some(info) = self.resolve_with(&db, asn.as_deref(), ip) else {
+        let Some(info) = self.resolve_with(&db, asn.as_deref(), ip, None) else {
             self.metrics.geo_lookups.mmdb_miss.inc();
             return false;
         };

@@ -97,7 +97,8 @@ impl LoadedMmdb {
             return Ok(None);
         };
         let record = rec.to_record();
-        Ok(Some((record, res.network()?.to_string())))
+        let network = res.network()?;
+        Ok(Some((record, network_text(network.ip(), network.prefix()))))
     }
 
     /// Country lookup that walks the trie and decodes each distinct data record only once per
@@ -106,11 +107,23 @@ impl LoadedMmdb {
         &self,
         ip: IpAddr,
     ) -> Result<Option<(Arc<CountryRecord>, String)>, maxminddb::MaxMindDbError> {
+        Ok(self
+            .lookup_country_network(ip)?
+            .map(|(record, (addr, prefix))| (record, network_text(addr, prefix))))
+    }
+
+    /// [`Self::lookup_country`] with the network as address and prefix length, so callers
+    /// can key by network before paying for its text.
+    pub fn lookup_country_network(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(Arc<CountryRecord>, (IpAddr, u8))>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
         let Some(offset) = res.offset() else {
             return Ok(None);
         };
-        let network = res.network()?.to_string();
+        let network = res.network()?;
+        let network = (network.ip(), network.prefix());
         if let Some(hit) = self.countries.get(&offset) {
             return Ok(Some((Arc::clone(hit.value()), network)));
         }
@@ -129,12 +142,21 @@ impl LoadedMmdb {
         &self,
         ip: IpAddr,
     ) -> Result<Option<Arc<AsnRecord>>, maxminddb::MaxMindDbError> {
+        Ok(self.lookup_asn_record(ip)?.map(|(_, record)| record))
+    }
+
+    /// [`Self::lookup_asn`] with the record's data offset, which identifies the record within
+    /// this reader.
+    pub fn lookup_asn_record(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(usize, Arc<AsnRecord>)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
         let Some(offset) = res.offset() else {
             return Ok(None);
         };
         if let Some(hit) = self.asns.get(&offset) {
-            return Ok(Some(Arc::clone(hit.value())));
+            return Ok(Some((offset, Arc::clone(hit.value()))));
         }
         let Some(rec) = res.decode::<geoip2::Asn>()? else {
             return Ok(None);
@@ -146,7 +168,36 @@ impl LoadedMmdb {
         if self.asns.len() < RECORD_CACHE_LIMIT {
             self.asns.insert(offset, Arc::clone(&record));
         }
-        Ok(Some(record))
+        Ok(Some((offset, record)))
+    }
+}
+
+/// `203.0.113.0/24`: IPv4 networks are written digit by digit (the common case, without the
+/// formatting machinery); IPv6 ones through `Display`, which applies the `::` compression.
+pub fn network_text(addr: IpAddr, prefix: u8) -> String {
+    fn push_decimal(out: &mut String, v: u8) {
+        if v >= 100 {
+            out.push(char::from(b'0' + v / 100));
+        }
+        if v >= 10 {
+            out.push(char::from(b'0' + (v / 10) % 10));
+        }
+        out.push(char::from(b'0' + v % 10));
+    }
+    match addr {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(18);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, octet);
+            }
+            out.push('/');
+            push_decimal(&mut out, prefix);
+            out
+        }
+        IpAddr::V6(v6) => format!("{v6}/{prefix}"),
     }
 }
 
@@ -358,4 +409,25 @@ pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String>
         countries: DashMap::with_hasher(KeyHasherBuilder::new()),
         asns: DashMap::with_hasher(KeyHasherBuilder::new()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_text;
+
+    #[test]
+    fn network_text_matches_the_standard_notation() {
+        for (addr, prefix) in [
+            ("0.0.0.0", 0u8),
+            ("1.2.3.0", 24),
+            ("10.20.0.0", 16),
+            ("203.0.113.128", 25),
+            ("255.255.255.255", 32),
+            ("2001:db8:abcd::", 48),
+            ("::", 0),
+        ] {
+            let ip: std::net::IpAddr = addr.parse().expect("ip");
+            assert_eq!(network_text(ip, prefix), format!("{ip}/{prefix}"));
+        }
+    }
 }
