@@ -5,7 +5,7 @@
 //! table for HTTP lookups, and the database readers. It never writes to the database on a
 //! lookup and knows nothing about HTTP routes or the scheduler.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -268,32 +268,33 @@ impl GeoCache {
     /// ip-api.
     fn batch_local(&self, ips: &[IpAddr]) -> (HashMap<IpAddr, GeoInfo>, Vec<IpAddr>) {
         let generation = self.generation();
-        let mut out = HashMap::with_capacity(ips.len());
-        let mut seen: HashSet<IpKey, KeyHasherBuilder> =
-            HashSet::with_capacity_and_hasher(ips.len(), KeyHasherBuilder::new());
+        let mut out: HashMap<IpAddr, GeoInfo> = HashMap::with_capacity(ips.len());
         let mut missing: Vec<(IpAddr, IpKey)> = Vec::new();
         let mut hits = 0u64;
         for ip in ips {
             let ip = ip.to_canonical();
-            let key = IpKey::of(ip);
-            if !seen.insert(key) {
+            // A repeated IP that already has an answer costs one probe of `out`.
+            let std::collections::hash_map::Entry::Vacant(slot) = out.entry(ip) else {
                 continue;
-            }
-            match self.probe(key, generation) {
-                Probe::Hit(info) => {
+            };
+            let key = IpKey::of(ip);
+            match self.probe_with(key, generation, |info| info.map(|i| i.as_ref().clone())) {
+                Some(Some(info)) => {
                     hits += 1;
-                    out.insert(ip, info.as_ref().clone());
+                    slot.insert(info);
                 }
-                Probe::Negative => hits += 1,
-                Probe::Miss => missing.push((ip, key)),
+                Some(None) => hits += 1,
+                None => missing.push((ip, key)),
             }
         }
-        drop(seen);
         self.metrics.geo_lookups.memory_hit.inc_by(hits);
         let mut remote = Vec::new();
         if missing.is_empty() {
             return (out, remote);
         }
+        // Key order dedupes repeated misses and walks the MMDB trie with better locality.
+        missing.sort_unstable_by_key(|(_, key)| *key);
+        missing.dedup_by_key(|(_, key)| *key);
         self.misses
             .fetch_add(missing.len() as u64, Ordering::Relaxed);
         let started = Instant::now();
@@ -375,16 +376,26 @@ impl GeoCache {
     /// The memory tier (uncounted). Expired and outdated entries are misses. A hit records
     /// the access for eviction and, once per flush, queues the `last_seen` refresh.
     fn probe(&self, key: IpKey, generation: u32) -> Probe {
-        let Some(entry) = self.memory.get(&key) else {
-            return Probe::Miss;
-        };
-        if !self.is_valid(&entry, generation) {
-            return Probe::Miss;
+        match self.probe_with(key, generation, |info| info.map(Arc::clone)) {
+            Some(Some(info)) => Probe::Hit(info),
+            Some(None) => Probe::Negative,
+            None => Probe::Miss,
         }
-        let probe = match &entry.info {
-            Some(info) => Probe::Hit(Arc::clone(info)),
-            None => Probe::Negative,
-        };
+    }
+
+    /// [`Self::probe`] that reads the answer under the map guard with `read` (`None` given:
+    /// negative entry); `None` returned: miss.
+    fn probe_with<T>(
+        &self,
+        key: IpKey,
+        generation: u32,
+        read: impl FnOnce(Option<&Arc<GeoInfo>>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        let entry = self.memory.get(&key)?;
+        if !self.is_valid(&entry, generation) {
+            return None;
+        }
+        let answer = read(entry.info.as_ref());
         let want = TOUCHED | self.current_tick();
         if entry.state.load(Ordering::Relaxed) != want {
             let before = entry.state.swap(want, Ordering::Relaxed);
@@ -393,7 +404,7 @@ impl GeoCache {
                 locked(&self.touched).push(key);
             }
         }
-        probe
+        Some(answer)
     }
 
     /// MMDB lookup of a canonical IP in the given readers (no memory, no metrics). With a

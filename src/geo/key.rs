@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 /// A canonical IP address as two 64-bit halves. IPv4 is stored as its IPv4-mapped IPv6 value;
 /// canonical IPv6 addresses are never IPv4-mapped, so the mapping is one-to-one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IpKey {
     hi: u64,
     lo: u64,

@@ -75,6 +75,9 @@ pub struct AsnRecord {
 /// an ASN file ~100,000, so the bound only matters for the latter.
 const RECORD_CACHE_LIMIT: usize = 131_072;
 
+/// A network as its (masked) address and prefix length.
+pub type Network = (IpAddr, u8);
+
 /// A loaded database and where it came from.
 pub struct LoadedMmdb {
     pub reader: Reader<Mmap>,
@@ -117,7 +120,7 @@ impl LoadedMmdb {
     pub fn lookup_country_network(
         &self,
         ip: IpAddr,
-    ) -> Result<Option<(Arc<CountryRecord>, (IpAddr, u8))>, maxminddb::MaxMindDbError> {
+    ) -> Result<Option<(Arc<CountryRecord>, Network)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
         let Some(offset) = res.offset() else {
             return Ok(None);
