@@ -1,7 +1,8 @@
 //! Benchmarks of the geolocation path on a synthetic MMDB the size of GeoLite2-Country
 //! (~500,000 networks): MMDB misses with full decode and with the per-record memo, memory
-//! hits, `lookup_batch` of 100,000 distinct IPs, a flush of 100,000 dirty rows, the cost of
-//! the lookup metrics, and (printed at the end) resident memory with 1,000,000 cached entries.
+//! hits, `lookup_batch` and `lookup_batch_shared` of 100,000 distinct IPs, a flush of 100,000
+//! dirty rows, the cost of the lookup metrics, and (printed at the end) resident memory with
+//! 1,000,000 cached entries.
 //! Run: `cargo bench --bench geo`.
 
 #[path = "../tests/support/mmdb.rs"]
@@ -178,6 +179,18 @@ fn main() {
             let geo = fx.cache(1_000_000);
             fx.rt.block_on(geo.lookup_batch(&ips));
             b.iter(|| black_box(fx.rt.block_on(geo.lookup_batch(&ips)).len()))
+        });
+        g.bench_function("lookup_batch_shared_100k_distinct_cold", |b| {
+            b.iter_batched(
+                || fx.cache(1_000_000),
+                |geo| black_box(fx.rt.block_on(geo.lookup_batch_shared(&ips)).len()),
+                BatchSize::PerIteration,
+            )
+        });
+        g.bench_function("lookup_batch_shared_100k_distinct_warm", |b| {
+            let geo = fx.cache(1_000_000);
+            fx.rt.block_on(geo.lookup_batch(&ips));
+            b.iter(|| black_box(fx.rt.block_on(geo.lookup_batch_shared(&ips)).len()))
         });
         g.bench_function("flush_100k_dirty_rows", |b| {
             b.iter_batched(
