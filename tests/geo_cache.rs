@@ -181,6 +181,32 @@ async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
 }
 
 #[tokio::test]
+async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_shares_per_network() {
+    let w = World::new().await;
+    w.write_demo(V1);
+    let geo = w.cache(&[]);
+    let ips = [
+        ip("5.1.2.3"),
+        ip("5.9.9.9"),
+        ip("::ffff:192.0.2.5"),
+        ip("2001:db8:beef::1"),
+        ip("8.8.4.4"),
+        ip("10.0.0.1"),
+    ];
+    let shared = geo.lookup_batch_shared(&ips).await;
+    let owned = geo.lookup_batch(&ips).await;
+    assert_eq!(shared.len(), 4);
+    assert_eq!(owned.len(), 4);
+    for (ip, info) in &owned {
+        assert_eq!(shared[ip].as_ref(), info);
+    }
+    assert!(
+        Arc::ptr_eq(&shared[&ip("5.1.2.3")], &shared[&ip("5.9.9.9")]),
+        "two IPs of 5.0.0.0/8 resolved in one batch share one answer"
+    );
+}
+
+#[tokio::test]
 async fn lookup_cached_only_answers_from_memory_and_never_resolves() {
     let w = World::new().await;
     w.write_demo(V1);

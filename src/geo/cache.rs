@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use dashmap::DashMap;
 use dashmap::mapref::entry::Entry as MapEntry;
-use dashmap::{DashMap, DashSet};
 use sqlx::SqlitePool;
 use tokio::sync::watch;
 
@@ -21,7 +21,8 @@ use crate::db::geo_cache as repo;
 use crate::metrics::Metrics;
 
 use super::ipapi::{IpApiClient, MAX_BATCH};
-use super::mmdb::{MmdbKind, MmdbSlot, MmdbStatus, geo_info};
+use super::key::{IpKey, KeyHasherBuilder};
+use super::mmdb::{LoadedMmdb, MmdbKind, MmdbSlot, MmdbStatus, geo_info, network_text};
 use super::model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};
 
 /// How long a negative result (not found, fallback failure) is served from memory.
@@ -29,16 +30,27 @@ pub const NEGATIVE_TTL: Duration = Duration::from_secs(300);
 /// How long an ip-api answer is served from memory.
 pub const IPAPI_TTL: Duration = Duration::from_secs(300);
 const IPAPI_TIMEOUT: Duration = Duration::from_secs(5);
+/// Batches with more distinct IPs than this leave the async worker (`block_in_place`) while
+/// the memory and MMDB passes run, so other tasks on a multi-threaded runtime move on.
+const BLOCKING_BATCH: usize = 5_000;
 
+/// `Entry::validity` with this bit set: the entry expires at the cache-clock second in the
+/// other 31 bits. Without it: the MMDB generation the entry is valid for.
+const EXPIRES: u32 = 1 << 31;
+/// A generation no database ever has: the entry is re-resolved on its next access.
+const STALE: u32 = 0;
+/// `Entry::state` bit: already queued for a `last_seen` refresh since the last flush. The other
+/// 31 bits hold the cache tick of the last access (eviction order).
+const TOUCHED: u32 = 1 << 31;
+
+/// One IP in memory: 16 bytes next to its 16-byte key. IPs of one network share the `Arc`.
 struct Entry {
     /// `None`: negative result.
     info: Option<Arc<GeoInfo>>,
-    /// `None`: valid until the MMDB version changes.
-    expires_at: Option<Instant>,
-    /// Value of the cache's coarse tick at the last access (eviction order).
-    last_access: AtomicU32,
-    /// Already queued for a `last_seen` refresh since the last flush.
-    touched: AtomicBool,
+    /// See [`EXPIRES`] and [`STALE`].
+    validity: u32,
+    /// See [`TOUCHED`].
+    state: AtomicU32,
 }
 
 enum Probe {
@@ -47,25 +59,29 @@ enum Probe {
     Miss,
 }
 
-enum Local {
-    Found(Arc<GeoInfo>),
-    NotFound,
-}
-
 type Shared = Arc<HashMap<IpAddr, Option<Arc<GeoInfo>>>>;
+type DirtyMap = HashMap<IpKey, Option<Arc<GeoInfo>>, KeyHasherBuilder>;
+/// Per-batch sharing of results: (network address, prefix length, ASN record offset or MAX).
+type NetMemo = HashMap<(IpKey, u8, usize), Arc<GeoInfo>, KeyHasherBuilder>;
 
 pub struct GeoCache {
     country: MmdbSlot,
     asn: MmdbSlot,
-    /// Build epoch of the serving country database, 0 when none (read on every hit).
+    /// Build epoch of the serving country database, 0 when none.
     version: AtomicU64,
-    memory: DashMap<IpAddr, Entry>,
+    /// Bumped whenever the serving country database changes; MMDB entries of another
+    /// generation are misses (read on every hit instead of the entry's `db_version`).
+    generation: AtomicU32,
+    /// Origin of the coarse seconds clock that expiring entries are stamped with.
+    clock: Instant,
+    memory: DashMap<IpKey, Entry, KeyHasherBuilder>,
     len: AtomicUsize,
     max_entries: usize,
-    /// Results (or negatives) waiting for the flush job.
-    dirty: DashMap<IpAddr, Option<Arc<GeoInfo>>>,
-    /// IPs whose `last_seen` waits for the flush job.
-    touched: DashSet<IpAddr>,
+    /// Results (or negatives) waiting for the flush job; taken as a whole by the flush.
+    dirty: Mutex<DirtyMap>,
+    /// IPs whose `last_seen` waits for the flush job (each at most once per flush, guarded by
+    /// the entry's [`TOUCHED`] bit).
+    touched: Mutex<Vec<IpKey>>,
     tick: AtomicU32,
     evicting: AtomicBool,
     evictions: AtomicU64,
@@ -74,6 +90,10 @@ pub struct GeoCache {
     inflight: DashMap<IpAddr, watch::Receiver<Option<Shared>>>,
     db: SqlitePool,
     metrics: Arc<Metrics>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl GeoCache {
@@ -109,11 +129,13 @@ impl GeoCache {
             country,
             asn,
             version: AtomicU64::new(version),
-            memory: DashMap::new(),
+            generation: AtomicU32::new(1),
+            clock: Instant::now(),
+            memory: DashMap::with_hasher(KeyHasherBuilder::new()),
             len: AtomicUsize::new(0),
             max_entries: settings.cache_max_entries.max(1),
-            dirty: DashMap::new(),
-            touched: DashSet::new(),
+            dirty: Mutex::new(HashMap::with_hasher(KeyHasherBuilder::new())),
+            touched: Mutex::new(Vec::new()),
             tick: AtomicU32::new(0),
             evicting: AtomicBool::new(false),
             evictions: AtomicU64::new(0),
@@ -140,21 +162,67 @@ impl GeoCache {
         self.ipapi.is_some()
     }
 
+    // ---------------------------------------------------------------- clocks and stamps
+
+    /// Seconds since the cache was built (31 bits are plenty: 68 years).
+    fn now_secs(&self) -> u32 {
+        u32::try_from(self.clock.elapsed().as_secs())
+            .unwrap_or(!EXPIRES)
+            .min(!EXPIRES)
+    }
+
+    /// `validity` of an entry that expires `ttl` from now.
+    fn expiring(&self, ttl: Duration) -> u32 {
+        let secs = u32::try_from(ttl.as_secs()).unwrap_or(!EXPIRES);
+        EXPIRES | self.now_secs().saturating_add(secs).min(!EXPIRES)
+    }
+
+    fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn current_tick(&self) -> u32 {
+        self.tick.load(Ordering::Relaxed) & !TOUCHED
+    }
+
+    /// Whether an entry may still be served (`generation` of the serving database).
+    fn is_valid(&self, entry: &Entry, generation: u32) -> bool {
+        if entry.validity & EXPIRES != 0 {
+            self.now_secs() < entry.validity & !EXPIRES
+        } else {
+            entry.validity == generation
+        }
+    }
+
     // ---------------------------------------------------------------- lookups
 
     /// One IP: memory, MMDB, then ip-api if allowed. `None` when nothing knows it.
     pub async fn lookup(&self, ip: IpAddr) -> Option<GeoInfo> {
         let ip = ip.to_canonical();
-        match self.probe(ip) {
+        let key = IpKey::of(ip);
+        let generation = self.generation();
+        match self.probe_counted(key, generation) {
             Probe::Hit(info) => return Some(info.as_ref().clone()),
             Probe::Negative => return None,
             Probe::Miss => {}
         }
         let started = Instant::now();
-        let local = self.resolve_local(ip);
-        let out = match local {
-            Local::Found(info) => Some(info.as_ref().clone()),
-            Local::NotFound => {
+        let country = self.country.current();
+        let asn = self.asn.current();
+        let found = country
+            .as_deref()
+            .and_then(|db| self.resolve_with(db, asn.as_deref(), ip, None));
+        let out = match found {
+            Some(info) => {
+                self.metrics.geo_lookups.mmdb_hit.inc();
+                self.insert(key, Some(Arc::clone(&info)), generation);
+                locked(&self.dirty).insert(key, Some(Arc::clone(&info)));
+                Some(info.as_ref().clone())
+            }
+            None => {
+                if country.is_some() {
+                    self.metrics.geo_lookups.mmdb_miss.inc();
+                }
                 if self.fallback_allowed(ip) {
                     let found = self.resolve_remote(&[ip]).await;
                     found.get(&ip).and_then(|i| i.as_deref().cloned())
@@ -171,38 +239,31 @@ impl GeoCache {
     }
 
     /// Many IPs at once: the only path lists and maps use. Unresolvable IPs are absent; keys
-    /// are canonical IPs.
+    /// are canonical IPs. Memory and MMDB passes run in tight synchronous loops (metrics and
+    /// the dirty set are updated once per batch); only the ip-api remainder awaits.
     pub async fn lookup_batch(&self, ips: &[IpAddr]) -> HashMap<IpAddr, GeoInfo> {
-        let mut out = HashMap::with_capacity(ips.len());
-        let mut remote = Vec::new();
-        let mut seen_negative = std::collections::HashSet::new();
-        for ip in ips {
-            let ip = ip.to_canonical();
-            if out.contains_key(&ip) || (!seen_negative.is_empty() && seen_negative.contains(&ip)) {
-                continue;
-            }
-            match self.probe(ip) {
-                Probe::Hit(info) => {
-                    out.insert(ip, info.as_ref().clone());
-                }
-                Probe::Negative => {
-                    seen_negative.insert(ip);
-                }
-                Probe::Miss => match self.resolve_local(ip) {
-                    Local::Found(info) => {
-                        out.insert(ip, info.as_ref().clone());
-                    }
-                    Local::NotFound => {
-                        seen_negative.insert(ip);
-                        if self.fallback_allowed(ip) {
-                            remote.push(ip);
-                        } else {
-                            self.store_negative(ip);
-                        }
-                    }
-                },
-            }
-        }
+        self.batch(ips, |info| info.as_ref().clone()).await
+    }
+
+    /// [`Self::lookup_batch`] without copying the answers: IPs of one network share one
+    /// `Arc`. Several times cheaper for big batches, where the owned variant's cost is the
+    /// four string allocations per IP.
+    pub async fn lookup_batch_shared(&self, ips: &[IpAddr]) -> HashMap<IpAddr, Arc<GeoInfo>> {
+        self.batch(ips, Arc::clone).await
+    }
+
+    async fn batch<V>(
+        &self,
+        ips: &[IpAddr],
+        make: impl Fn(&Arc<GeoInfo>) -> V,
+    ) -> HashMap<IpAddr, V> {
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let (mut out, remote) = if ips.len() > BLOCKING_BATCH && multi_thread {
+            tokio::task::block_in_place(|| self.batch_local(ips, &make))
+        } else {
+            self.batch_local(ips, &make)
+        };
         if !remote.is_empty() {
             let started = Instant::now();
             let found = self.resolve_remote(&remote).await;
@@ -211,19 +272,100 @@ impl GeoCache {
                 .observe(started.elapsed().as_secs_f64());
             for (ip, info) in found {
                 if let Some(info) = info {
-                    out.insert(ip, info.as_ref().clone());
+                    out.insert(ip, make(&info));
                 }
             }
         }
         out
     }
 
+    /// The synchronous part of [`Self::lookup_batch`]: the answers so far and the IPs left for
+    /// ip-api.
+    fn batch_local<V>(
+        &self,
+        ips: &[IpAddr],
+        make: &impl Fn(&Arc<GeoInfo>) -> V,
+    ) -> (HashMap<IpAddr, V>, Vec<IpAddr>) {
+        let generation = self.generation();
+        let mut out: HashMap<IpAddr, V> = HashMap::with_capacity(ips.len());
+        let mut missing: Vec<(IpAddr, IpKey)> = Vec::new();
+        let mut hits = 0u64;
+        for ip in ips {
+            let ip = ip.to_canonical();
+            // A repeated IP that already has an answer costs one probe of `out`.
+            let std::collections::hash_map::Entry::Vacant(slot) = out.entry(ip) else {
+                continue;
+            };
+            let key = IpKey::of(ip);
+            match self.probe_with(key, generation, |info| info.map(make)) {
+                Some(Some(info)) => {
+                    hits += 1;
+                    slot.insert(info);
+                }
+                Some(None) => hits += 1,
+                None => missing.push((ip, key)),
+            }
+        }
+        self.metrics.geo_lookups.memory_hit.inc_by(hits);
+        let mut remote = Vec::new();
+        if missing.is_empty() {
+            return (out, remote);
+        }
+        // Key order dedupes repeated misses and walks the MMDB trie with better locality.
+        missing.sort_unstable_by_key(|(_, key)| *key);
+        missing.dedup_by_key(|(_, key)| *key);
+        self.misses
+            .fetch_add(missing.len() as u64, Ordering::Relaxed);
+        let started = Instant::now();
+        let country = self.country.current();
+        let asn = self.asn.current();
+        let mut dirty: Vec<(IpKey, Option<Arc<GeoInfo>>)> = Vec::with_capacity(missing.len());
+        let (mut found, mut not_found) = (0u64, 0u64);
+        let negative = self.expiring(NEGATIVE_TTL);
+        let mut memo = NetMemo::with_hasher(KeyHasherBuilder::new());
+        for (ip, key) in missing {
+            let resolved = country
+                .as_deref()
+                .and_then(|db| self.resolve_with(db, asn.as_deref(), ip, Some(&mut memo)));
+            match resolved {
+                Some(info) => {
+                    found += 1;
+                    out.insert(ip, make(&info));
+                    self.insert(key, Some(Arc::clone(&info)), generation);
+                    dirty.push((key, Some(info)));
+                }
+                None => {
+                    not_found += 1;
+                    if self.fallback_allowed(ip) {
+                        remote.push(ip);
+                    } else if is_public(ip) {
+                        self.insert(key, None, negative);
+                        dirty.push((key, None));
+                    }
+                }
+            }
+        }
+        if !dirty.is_empty() {
+            locked(&self.dirty).extend(dirty);
+        }
+        let l = &self.metrics.geo_lookups;
+        l.mmdb_hit.inc_by(found);
+        if country.is_some() {
+            l.mmdb_miss.inc_by(not_found);
+        }
+        self.metrics
+            .geo_lookup_duration
+            .observe(started.elapsed().as_secs_f64());
+        (out, remote)
+    }
+
     /// Memory only: never does I/O, never resolves. Misses are absent.
     pub fn lookup_cached_only(&self, ips: &[IpAddr]) -> HashMap<IpAddr, GeoInfo> {
+        let generation = self.generation();
         let mut out = HashMap::with_capacity(ips.len());
         for ip in ips {
             let ip = ip.to_canonical();
-            if let Probe::Hit(info) = self.probe(ip) {
+            if let Probe::Hit(info) = self.probe_counted(IpKey::of(ip), generation) {
                 out.insert(ip, info.as_ref().clone());
             }
         }
@@ -232,70 +374,112 @@ impl GeoCache {
 
     /// Memory only, without copying the result: the cheapest read (benchmarks, hot loops).
     pub fn cached_shared(&self, ip: IpAddr) -> Option<Arc<GeoInfo>> {
-        match self.probe(ip.to_canonical()) {
+        match self.probe_counted(IpKey::of(ip), self.generation()) {
             Probe::Hit(info) => Some(info),
             _ => None,
         }
     }
 
-    /// The memory tier. Expired and outdated entries are misses.
-    fn probe(&self, ip: IpAddr) -> Probe {
-        let Some(entry) = self.memory.get(&ip) else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            return Probe::Miss;
-        };
-        if entry.expires_at.is_some_and(|t| Instant::now() >= t) {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            return Probe::Miss;
+    /// [`Self::probe`] plus the hit and miss counters.
+    fn probe_counted(&self, key: IpKey, generation: u32) -> Probe {
+        let probe = self.probe(key, generation);
+        match probe {
+            Probe::Miss => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => self.metrics.geo_lookups.memory_hit.inc(),
         }
-        let version = self.version.load(Ordering::Relaxed);
-        if let Some(info) = &entry.info
-            && info.source == GeoSource::Mmdb
-            && version != 0
-            && info.db_version != Some(version)
-        {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            return Probe::Miss;
-        }
-        let tick = self.tick.load(Ordering::Relaxed);
-        if entry.last_access.load(Ordering::Relaxed) != tick {
-            entry.last_access.store(tick, Ordering::Relaxed);
-        }
-        if !entry.touched.load(Ordering::Relaxed) && !entry.touched.swap(true, Ordering::Relaxed) {
-            self.touched.insert(ip);
-        }
-        self.metrics.geo_lookups.memory_hit.inc();
-        match &entry.info {
-            Some(info) => Probe::Hit(Arc::clone(info)),
-            None => Probe::Negative,
+        probe
+    }
+
+    /// The memory tier (uncounted). Expired and outdated entries are misses. A hit records
+    /// the access for eviction and, once per flush, queues the `last_seen` refresh.
+    fn probe(&self, key: IpKey, generation: u32) -> Probe {
+        match self.probe_with(key, generation, |info| info.map(Arc::clone)) {
+            Some(Some(info)) => Probe::Hit(info),
+            Some(None) => Probe::Negative,
+            None => Probe::Miss,
         }
     }
 
-    /// MMDB lookup of a canonical IP; a found result goes to memory and the dirty set.
-    fn resolve_local(&self, ip: IpAddr) -> Local {
-        let Some(db) = self.country.current() else {
-            return Local::NotFound;
-        };
-        let found = match db.lookup_country(ip) {
-            Ok(found) => found,
+    /// [`Self::probe`] that reads the answer under the map guard with `read` (`None` given:
+    /// negative entry); `None` returned: miss.
+    fn probe_with<T>(
+        &self,
+        key: IpKey,
+        generation: u32,
+        read: impl FnOnce(Option<&Arc<GeoInfo>>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        let entry = self.memory.get(&key)?;
+        if !self.is_valid(&entry, generation) {
+            return None;
+        }
+        let answer = read(entry.info.as_ref());
+        let want = TOUCHED | self.current_tick();
+        if entry.state.load(Ordering::Relaxed) != want {
+            let before = entry.state.swap(want, Ordering::Relaxed);
+            drop(entry);
+            if before & TOUCHED == 0 {
+                locked(&self.touched).push(key);
+            }
+        }
+        Some(answer)
+    }
+
+    /// MMDB lookup of a canonical IP in the given readers (no memory, no metrics). With a
+    /// `memo`, IPs of one network (and ASN record) share one `Arc<GeoInfo>`: the network text
+    /// and the strings are built once per network.
+    fn resolve_with(
+        &self,
+        db: &LoadedMmdb,
+        asn: Option<&LoadedMmdb>,
+        ip: IpAddr,
+        memo: Option<&mut NetMemo>,
+    ) -> Option<Arc<GeoInfo>> {
+        let (record, (addr, prefix)) = match db.lookup_country_network(ip) {
+            Ok(found) => found?,
             Err(e) => {
                 tracing::warn!(%ip, error = %e, "MMDB lookup failed");
-                None
+                return None;
             }
         };
-        let Some((record, network)) = found else {
-            self.metrics.geo_lookups.mmdb_miss.inc();
-            return Local::NotFound;
+        let asn = asn.and_then(|a| a.lookup_asn_record(ip).ok().flatten());
+        let build = || {
+            Arc::new(geo_info(
+                &record,
+                network_text(addr, prefix),
+                asn.as_ref().map(|(_, r)| r.as_ref()),
+                db.build_epoch,
+            ))
         };
-        let asn = self
-            .asn
-            .current()
-            .and_then(|a| a.lookup_asn(ip).ok().flatten());
-        let info = Arc::new(geo_info(&record, network, asn.as_deref(), db.build_epoch));
+        let Some(memo) = memo else {
+            return Some(build());
+        };
+        let key = (
+            IpKey::of(addr),
+            prefix,
+            asn.as_ref().map_or(usize::MAX, |(offset, _)| *offset),
+        );
+        Some(Arc::clone(memo.entry(key).or_insert_with(build)))
+    }
+
+    /// MMDB lookup through the serving readers; a found result goes to memory and the dirty
+    /// set. Returns whether the IP was found.
+    fn resolve_local(&self, ip: IpAddr) -> bool {
+        let generation = self.generation();
+        let Some(db) = self.country.current() else {
+            return false;
+        };
+        let asn = self.asn.current();
+        let Some(info) = self.resolve_with(&db, asn.as_deref(), ip, None) else {
+            self.metrics.geo_lookups.mmdb_miss.inc();
+            return false;
+        };
         self.metrics.geo_lookups.mmdb_hit.inc();
-        self.insert(ip, Some(Arc::clone(&info)), None);
-        self.dirty.insert(ip, Some(Arc::clone(&info)));
-        Local::Found(info)
+        let key = IpKey::of(ip);
+        self.insert(key, Some(Arc::clone(&info)), generation);
+        locked(&self.dirty).insert(key, Some(info));
+        true
     }
 
     fn fallback_allowed(&self, ip: IpAddr) -> bool {
@@ -308,18 +492,18 @@ impl GeoCache {
         if !is_public(ip) {
             return;
         }
-        self.insert(ip, None, Some(Instant::now() + NEGATIVE_TTL));
-        self.dirty.insert(ip, None);
+        let key = IpKey::of(ip);
+        self.insert(key, None, self.expiring(NEGATIVE_TTL));
+        locked(&self.dirty).insert(key, None);
     }
 
-    fn insert(&self, ip: IpAddr, info: Option<Arc<GeoInfo>>, expires_at: Option<Instant>) {
+    fn insert(&self, key: IpKey, info: Option<Arc<GeoInfo>>, validity: u32) {
         let entry = Entry {
             info,
-            expires_at,
-            last_access: AtomicU32::new(self.tick.load(Ordering::Relaxed)),
-            touched: AtomicBool::new(true),
+            validity,
+            state: AtomicU32::new(TOUCHED | self.current_tick()),
         };
-        if self.memory.insert(ip, entry).is_none()
+        if self.memory.insert(key, entry).is_none()
             && self.len.fetch_add(1, Ordering::Relaxed) + 1 > self.max_entries
         {
             self.evict();
@@ -333,14 +517,13 @@ impl GeoCache {
             return;
         }
         let target = (self.max_entries / 16).max(1);
-        let now = Instant::now();
-        let mut ages: Vec<(u32, IpAddr)> = Vec::with_capacity(self.len.load(Ordering::Relaxed));
+        let generation = self.generation();
+        let mut ages: Vec<(u32, IpKey)> = Vec::with_capacity(self.len.load(Ordering::Relaxed));
         for e in self.memory.iter() {
-            let expired = e.expires_at.is_some_and(|t| now >= t);
-            let age = if expired {
-                0
+            let age = if self.is_valid(e.value(), generation) {
+                (e.state.load(Ordering::Relaxed) & !TOUCHED).saturating_add(1)
             } else {
-                e.last_access.load(Ordering::Relaxed).saturating_add(1)
+                0
             };
             ages.push((age, *e.key()));
         }
@@ -349,8 +532,8 @@ impl GeoCache {
             ages.select_nth_unstable_by_key(n, |(age, _)| *age);
         }
         let mut removed = 0u64;
-        for (_, ip) in ages.iter().take(n) {
-            if self.memory.remove(ip).is_some() {
+        for (_, key) in ages.iter().take(n) {
+            if self.memory.remove(key).is_some() {
                 self.len.fetch_sub(1, Ordering::Relaxed);
                 removed += 1;
             }
@@ -409,9 +592,9 @@ impl GeoCache {
                                 self.metrics.geo_lookups.ipapi_hit.inc();
                                 let info = Arc::new(info);
                                 self.insert(
-                                    *ip,
+                                    IpKey::of(*ip),
                                     Some(Arc::clone(&info)),
-                                    Some(Instant::now() + IPAPI_TTL),
+                                    self.expiring(IPAPI_TTL),
                                 );
                                 answers.insert(*ip, Some(info));
                             }
@@ -451,10 +634,11 @@ impl GeoCache {
         result
     }
 
-    /// Memory state of an IP without counting or touching: `Some(answer)` when known.
+    /// Memory state of an IP without counting or touching: `Some(answer)` when known and not
+    /// expired.
     fn peek(&self, ip: IpAddr) -> Option<Option<Arc<GeoInfo>>> {
-        let entry = self.memory.get(&ip)?;
-        if entry.expires_at.is_some_and(|t| Instant::now() >= t) {
+        let entry = self.memory.get(&IpKey::of(ip))?;
+        if entry.validity & EXPIRES != 0 && self.now_secs() >= entry.validity & !EXPIRES {
             return None;
         }
         Some(entry.info.clone())
@@ -466,59 +650,47 @@ impl GeoCache {
     /// the number of result rows written. On failure everything stays queued.
     pub async fn flush_dirty(&self) -> Result<usize, sqlx::Error> {
         self.tick.fetch_add(1, Ordering::Relaxed);
-        let keys: Vec<IpAddr> = self.dirty.iter().map(|e| *e.key()).collect();
-        let mut taken: Vec<(IpAddr, Option<Arc<GeoInfo>>)> = Vec::with_capacity(keys.len());
-        for ip in keys {
-            if let Some((ip, info)) = self.dirty.remove(&ip) {
-                taken.push((ip, info));
+        let taken: DirtyMap = std::mem::take(&mut *locked(&self.dirty));
+        let touched_keys: Vec<IpKey> = std::mem::take(&mut *locked(&self.touched));
+        for key in taken.keys().chain(touched_keys.iter()) {
+            if let Some(entry) = self.memory.get(key) {
+                entry.state.fetch_and(!TOUCHED, Ordering::Relaxed);
             }
         }
-        for (ip, _) in &taken {
-            if let Some(entry) = self.memory.get(ip) {
-                entry.touched.store(false, Ordering::Relaxed);
-            }
-        }
-        let touched_keys: Vec<IpAddr> = self.touched.iter().map(|e| *e.key()).collect();
-        for ip in &touched_keys {
-            self.touched.remove(ip);
-            if let Some(entry) = self.memory.get(ip) {
-                entry.touched.store(false, Ordering::Relaxed);
-            }
-        }
-        let dirty_ips: std::collections::HashSet<IpAddr> =
-            taken.iter().map(|(ip, _)| *ip).collect();
-        let touched: Vec<String> = touched_keys
+        let mut touched: Vec<String> = touched_keys
             .iter()
-            .filter(|ip| !dirty_ips.contains(ip))
-            .map(IpAddr::to_string)
+            .filter(|key| !taken.contains_key(key))
+            .map(|key| key.addr().to_string())
             .collect();
-        let rows: Vec<repo::UpsertRow<'_>> = taken
+        let mut rows: Vec<repo::UpsertRow<'_>> = taken
             .iter()
-            .map(|(ip, info)| repo::UpsertRow {
-                ip: ip.to_string(),
+            .map(|(key, info)| repo::UpsertRow {
+                ip: key.addr().to_string(),
                 info: info.as_deref(),
             })
             .collect();
+        // In key order, SQLite appends to the primary-key B-tree page by page instead of
+        // jumping across (and spilling) its page cache.
+        rows.sort_unstable_by(|a, b| a.ip.cmp(&b.ip));
+        touched.sort_unstable();
         let result = repo::flush(&self.db, &rows, &touched, crate::db::now_epoch()).await;
         drop(rows);
         match result {
             Ok(()) => {
-                // A burst (warm-up, a big ban list) must not pin the sets' capacity forever.
-                if taken.len() > 4096 || touched_keys.len() > 4096 {
-                    self.dirty.shrink_to_fit();
-                    self.touched.shrink_to_fit();
-                }
                 self.refresh_gauges();
                 Ok(taken.len())
             }
             Err(e) => {
-                for (ip, info) in taken {
-                    self.dirty.entry(ip).or_insert(info);
+                let written = taken.len();
+                {
+                    let mut dirty = locked(&self.dirty);
+                    for (key, info) in taken {
+                        dirty.entry(key).or_insert(info);
+                    }
                 }
-                for ip in touched_keys {
-                    self.touched.insert(ip);
-                }
+                locked(&self.touched).extend(touched_keys);
                 self.refresh_gauges();
+                tracing::debug!(rows = written, "geo cache flush failed; rows stay queued");
                 Err(e)
             }
         }
@@ -528,26 +700,25 @@ impl GeoCache {
     /// older MMDB are loaded too and re-resolved on access. Returns the number loaded.
     pub async fn load_from_db(&self) -> Result<usize, sqlx::Error> {
         let rows = repo::load_recent(&self.db, self.max_entries).await?;
+        let generation = self.generation();
+        let version = self.version.load(Ordering::Relaxed);
         let mut loaded = 0;
         for row in rows {
             let (Some(info), Ok(ip)) = (row.info, row.ip.parse::<IpAddr>()) else {
                 continue;
             };
-            let ip = ip.to_canonical();
-            if self.memory.contains_key(&ip) {
-                continue;
-            }
-            let expires = match info.source {
-                GeoSource::Mmdb => None,
-                GeoSource::Ipapi => Some(Instant::now() + IPAPI_TTL),
+            let key = IpKey::of(ip);
+            let validity = match info.source {
+                GeoSource::Mmdb if version == 0 || info.db_version == Some(version) => generation,
+                GeoSource::Mmdb => STALE,
+                GeoSource::Ipapi => self.expiring(IPAPI_TTL),
             };
             let entry = Entry {
                 info: Some(Arc::new(info)),
-                expires_at: expires,
-                last_access: AtomicU32::new(0),
-                touched: AtomicBool::new(false),
+                validity,
+                state: AtomicU32::new(0),
             };
-            if let MapEntry::Vacant(v) = self.memory.entry(ip) {
+            if let MapEntry::Vacant(v) = self.memory.entry(key) {
                 v.insert(entry);
                 self.len.fetch_add(1, Ordering::Relaxed);
                 loaded += 1;
@@ -574,20 +745,20 @@ impl GeoCache {
                 continue;
             };
             let ip = ip.to_canonical();
-            if let Some(entry) = self.memory.get(&ip)
-                && entry.info.is_none()
+            let key = IpKey::of(ip);
+            if self
+                .memory
+                .remove_if(&key, |_, e| e.info.is_none())
+                .is_some()
             {
-                drop(entry);
-                if self.memory.remove(&ip).is_some() {
-                    self.len.fetch_sub(1, Ordering::Relaxed);
-                }
+                self.len.fetch_sub(1, Ordering::Relaxed);
             }
-            match self.resolve_local(ip) {
-                Local::Found(_) => resolved += 1,
-                Local::NotFound if self.fallback_allowed(ip) => remote.push(ip),
-                Local::NotFound => {
-                    self.store_negative(ip);
-                }
+            if self.resolve_local(ip) {
+                resolved += 1;
+            } else if self.fallback_allowed(ip) {
+                remote.push(ip);
+            } else {
+                self.store_negative(ip);
             }
         }
         if !remote.is_empty() {
@@ -633,7 +804,14 @@ impl GeoCache {
         match self.country.reload() {
             Ok(status) => {
                 let version = status.build_epoch.unwrap_or(0);
-                self.version.store(version, Ordering::Relaxed);
+                if self.version.swap(version, Ordering::AcqRel) != version {
+                    // Skip STALE when the counter wraps.
+                    let _ =
+                        self.generation
+                            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |g| {
+                                Some(g.wrapping_add(1).max(STALE + 1))
+                            });
+                }
                 self.metrics
                     .geo_mmdb_build_epoch
                     .set(i64::try_from(version).unwrap_or(i64::MAX));
@@ -665,8 +843,8 @@ impl GeoCache {
         GeoStats {
             entries: self.len.load(Ordering::Relaxed),
             negative_entries,
-            dirty_entries: self.dirty.len(),
-            touched_entries: self.touched.len(),
+            dirty_entries: locked(&self.dirty).len(),
+            touched_entries: locked(&self.touched).len(),
             max_entries: self.max_entries,
             hits: l.memory_hit.get(),
             misses: self.misses.load(Ordering::Relaxed),
@@ -684,8 +862,9 @@ impl GeoCache {
         let m = &self.metrics;
         m.geo_cache_entries
             .set(i64::try_from(self.len.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        let dirty = locked(&self.dirty).len();
         m.geo_cache_dirty_entries
-            .set(i64::try_from(self.dirty.len()).unwrap_or(i64::MAX));
+            .set(i64::try_from(dirty).unwrap_or(i64::MAX));
     }
 }
 

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use dashmap::DashMap;
 use maxminddb::{Mmap, Reader, geoip2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::key::KeyHasherBuilder;
 use super::model::{GeoInfo, GeoSource};
 
 /// Whether a database is serving.
@@ -74,14 +75,17 @@ pub struct AsnRecord {
 /// an ASN file ~100,000, so the bound only matters for the latter.
 const RECORD_CACHE_LIMIT: usize = 131_072;
 
+/// A network as its (masked) address and prefix length.
+pub type Network = (IpAddr, u8);
+
 /// A loaded database and where it came from.
 pub struct LoadedMmdb {
     pub reader: Reader<Mmap>,
     pub path: PathBuf,
     pub database_type: String,
     pub build_epoch: u64,
-    countries: DashMap<usize, Arc<CountryRecord>>,
-    asns: DashMap<usize, Arc<AsnRecord>>,
+    countries: DashMap<usize, Arc<CountryRecord>, KeyHasherBuilder>,
+    asns: DashMap<usize, Arc<AsnRecord>, KeyHasherBuilder>,
 }
 
 impl LoadedMmdb {
@@ -92,11 +96,12 @@ impl LoadedMmdb {
         ip: IpAddr,
     ) -> Result<Option<(CountryRecord, String)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
-        let Some(rec) = res.decode::<geoip2::Country>()? else {
+        let Some(rec) = res.decode::<SlimCountry<'_>>()? else {
             return Ok(None);
         };
-        let record = country_record(&rec);
-        Ok(Some((record, res.network()?.to_string())))
+        let record = rec.to_record();
+        let network = res.network()?;
+        Ok(Some((record, network_text(network.ip(), network.prefix()))))
     }
 
     /// Country lookup that walks the trie and decodes each distinct data record only once per
@@ -105,18 +110,30 @@ impl LoadedMmdb {
         &self,
         ip: IpAddr,
     ) -> Result<Option<(Arc<CountryRecord>, String)>, maxminddb::MaxMindDbError> {
+        Ok(self
+            .lookup_country_network(ip)?
+            .map(|(record, (addr, prefix))| (record, network_text(addr, prefix))))
+    }
+
+    /// [`Self::lookup_country`] with the network as address and prefix length, so callers
+    /// can key by network before paying for its text.
+    pub fn lookup_country_network(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(Arc<CountryRecord>, Network)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
         let Some(offset) = res.offset() else {
             return Ok(None);
         };
-        let network = res.network()?.to_string();
+        let network = res.network()?;
+        let network = (network.ip(), network.prefix());
         if let Some(hit) = self.countries.get(&offset) {
             return Ok(Some((Arc::clone(hit.value()), network)));
         }
-        let Some(rec) = res.decode::<geoip2::Country>()? else {
+        let Some(rec) = res.decode::<SlimCountry<'_>>()? else {
             return Ok(None);
         };
-        let record = Arc::new(country_record(&rec));
+        let record = Arc::new(rec.to_record());
         if self.countries.len() < RECORD_CACHE_LIMIT {
             self.countries.insert(offset, Arc::clone(&record));
         }
@@ -128,12 +145,21 @@ impl LoadedMmdb {
         &self,
         ip: IpAddr,
     ) -> Result<Option<Arc<AsnRecord>>, maxminddb::MaxMindDbError> {
+        Ok(self.lookup_asn_record(ip)?.map(|(_, record)| record))
+    }
+
+    /// [`Self::lookup_asn`] with the record's data offset, which identifies the record within
+    /// this reader.
+    pub fn lookup_asn_record(
+        &self,
+        ip: IpAddr,
+    ) -> Result<Option<(usize, Arc<AsnRecord>)>, maxminddb::MaxMindDbError> {
         let res = self.reader.lookup(ip)?;
         let Some(offset) = res.offset() else {
             return Ok(None);
         };
         if let Some(hit) = self.asns.get(&offset) {
-            return Ok(Some(Arc::clone(hit.value())));
+            return Ok(Some((offset, Arc::clone(hit.value()))));
         }
         let Some(rec) = res.decode::<geoip2::Asn>()? else {
             return Ok(None);
@@ -145,22 +171,88 @@ impl LoadedMmdb {
         if self.asns.len() < RECORD_CACHE_LIMIT {
             self.asns.insert(offset, Arc::clone(&record));
         }
-        Ok(Some(record))
+        Ok(Some((offset, record)))
     }
 }
 
-fn country_record(rec: &geoip2::Country<'_>) -> CountryRecord {
-    // Fall back to the registered country when the database has no located country.
-    let country = if rec.country.iso_code.is_some() {
-        &rec.country
-    } else {
-        &rec.registered_country
-    };
-    CountryRecord {
-        country_code: country.iso_code.map(str::to_string),
-        country_name: country.names.english.map(str::to_string),
-        geoname_id: country.geoname_id,
-        continent: rec.continent.code.map(str::to_string),
+/// `203.0.113.0/24`: IPv4 networks are written digit by digit (the common case, without the
+/// formatting machinery); IPv6 ones through `Display`, which applies the `::` compression.
+pub fn network_text(addr: IpAddr, prefix: u8) -> String {
+    fn push_decimal(out: &mut String, v: u8) {
+        if v >= 100 {
+            out.push(char::from(b'0' + v / 100));
+        }
+        if v >= 10 {
+            out.push(char::from(b'0' + (v / 10) % 10));
+        }
+        out.push(char::from(b'0' + v % 10));
+    }
+    match addr {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(18);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, octet);
+            }
+            out.push('/');
+            push_decimal(&mut out, prefix);
+            out
+        }
+        IpAddr::V6(v6) => format!("{v6}/{prefix}"),
+    }
+}
+
+/// The parts of a GeoIP2 Country/City record that [`CountryRecord`] needs, borrowed from the
+/// mapped file. Every other field (other locales, traits, represented country, City parts) is
+/// skipped by the decoder without being expanded.
+#[derive(Deserialize, Default)]
+struct SlimCountry<'a> {
+    #[serde(borrow, default)]
+    continent: SlimContinent<'a>,
+    #[serde(borrow, default)]
+    country: SlimPlace<'a>,
+    #[serde(borrow, default)]
+    registered_country: SlimPlace<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimContinent<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a str>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimPlace<'a> {
+    #[serde(borrow, default)]
+    iso_code: Option<&'a str>,
+    #[serde(default)]
+    geoname_id: Option<u32>,
+    #[serde(borrow, default)]
+    names: SlimNames<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct SlimNames<'a> {
+    #[serde(borrow, default)]
+    en: Option<&'a str>,
+}
+
+impl SlimCountry<'_> {
+    fn to_record(&self) -> CountryRecord {
+        // Fall back to the registered country when the database has no located country.
+        let country = if self.country.iso_code.is_some() {
+            &self.country
+        } else {
+            &self.registered_country
+        };
+        CountryRecord {
+            country_code: country.iso_code.map(str::to_string),
+            country_name: country.names.en.map(str::to_string),
+            geoname_id: country.geoname_id,
+            continent: self.continent.code.map(str::to_string),
+        }
     }
 }
 
@@ -317,7 +409,28 @@ pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String>
         path: path.to_path_buf(),
         database_type,
         build_epoch,
-        countries: DashMap::new(),
-        asns: DashMap::new(),
+        countries: DashMap::with_hasher(KeyHasherBuilder::new()),
+        asns: DashMap::with_hasher(KeyHasherBuilder::new()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_text;
+
+    #[test]
+    fn network_text_matches_the_standard_notation() {
+        for (addr, prefix) in [
+            ("0.0.0.0", 0u8),
+            ("1.2.3.0", 24),
+            ("10.20.0.0", 16),
+            ("203.0.113.128", 25),
+            ("255.255.255.255", 32),
+            ("2001:db8:abcd::", 48),
+            ("::", 0),
+        ] {
+            let ip: std::net::IpAddr = addr.parse().expect("ip");
+            assert_eq!(network_text(ip, prefix), format!("{ip}/{prefix}"));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod ipapi;
+pub mod key;
 pub mod mmdb;
 pub mod model;
 pub mod watcher;
