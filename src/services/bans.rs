@@ -1,5 +1,5 @@
 //! Current bans as the dashboard shows them: every jail's active bans with start and end, or
-//! one jail's bans searched by prefix and paged, geolocated with one `lookup_batch`.
+//! one jail's bans searched by prefix and paged, geolocated with one batch lookup.
 
 use std::net::IpAddr;
 
@@ -39,10 +39,10 @@ pub struct JailBans {
 
 async fn views(state: &AppState, bans: Vec<ActiveBan>) -> Vec<ActiveBanView> {
     let ips: Vec<IpAddr> = bans.iter().map(|b| b.ip.to_canonical()).collect();
-    let geo = state.geo.lookup_batch(&ips).await;
+    let geo = state.geo.lookup_batch_shared(&ips).await;
     bans.into_iter()
         .map(|b| ActiveBanView {
-            geo: geo.get(&b.ip.to_canonical()).cloned(),
+            geo: geo.get(&b.ip.to_canonical()).map(|g| GeoInfo::clone(g)),
             ip: b.ip.to_string(),
             jail: b.jail,
             banned_at: rfc3339(b.banned_at),

@@ -1,6 +1,6 @@
 //! The dashboard's use cases: server status from fail2ban's socket (the same numbers
 //! `fail2ban-client status JAIL` shows, summed), and ban lists and aggregates computed in SQL
-//! over the history archive, geo-resolved with one `lookup_batch` per request. Nothing here
+//! over the history archive, geo-resolved with one batch lookup (`lookup_batch_shared`, no copies) per request. Nothing here
 //! writes.
 
 use std::collections::{BTreeMap, HashMap};
@@ -148,10 +148,10 @@ fn canonical(ip: &str) -> Option<IpAddr> {
     ip.parse::<IpAddr>().ok().map(|a| a.to_canonical())
 }
 
-fn to_rows(rows: Vec<history::HistoryRow>, geo: &HashMap<IpAddr, GeoInfo>) -> Vec<BanRow> {
+fn to_rows(rows: Vec<history::HistoryRow>, geo: &HashMap<IpAddr, Arc<GeoInfo>>) -> Vec<BanRow> {
     rows.into_iter()
         .map(|r| BanRow {
-            geo: canonical(&r.ip).and_then(|ip| geo.get(&ip).cloned()),
+            geo: canonical(&r.ip).and_then(|ip| geo.get(&ip)).map(|g| GeoInfo::clone(g)),
             banned_at: rfc3339(r.timeofban),
             ban_ends_at: (r.bantime >= 0).then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
             bantime_seconds: r.bantime,
@@ -188,7 +188,7 @@ pub async fn bans(
         Some(cc) => {
             let per_ip = history::count_by_ip(&state.db, since, filter).await?;
             let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
-            let geo = state.geo.lookup_batch(&ips).await;
+            let geo = state.geo.lookup_batch_shared(&ips).await;
             let wanted: Vec<String> = per_ip
                 .into_iter()
                 .filter(|(ip, _)| {
@@ -203,7 +203,7 @@ pub async fn bans(
         }
     };
     let ips: Vec<IpAddr> = rows.iter().filter_map(|r| canonical(&r.ip)).collect();
-    let geo = state.geo.lookup_batch(&ips).await;
+    let geo = state.geo.lookup_batch_shared(&ips).await;
     Ok(BanPage {
         items: to_rows(rows, &geo),
         total,
@@ -221,7 +221,7 @@ pub async fn by_country(
     let per_ip =
         history::count_by_ip(&state.db, window_start(range), origin_filter(origin)).await?;
     let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
-    let geo = state.geo.lookup_batch(&ips).await;
+    let geo = state.geo.lookup_batch_shared(&ips).await;
     let mut out = ByCountry {
         countries: BTreeMap::new(),
         country_names: BTreeMap::new(),
