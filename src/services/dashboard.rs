@@ -151,7 +151,9 @@ fn canonical(ip: &str) -> Option<IpAddr> {
 fn to_rows(rows: Vec<history::HistoryRow>, geo: &HashMap<IpAddr, Arc<GeoInfo>>) -> Vec<BanRow> {
     rows.into_iter()
         .map(|r| BanRow {
-            geo: canonical(&r.ip).and_then(|ip| geo.get(&ip)).map(|g| GeoInfo::clone(g)),
+            geo: canonical(&r.ip)
+                .and_then(|ip| geo.get(&ip))
+                .map(|g| GeoInfo::clone(g)),
             banned_at: rfc3339(r.timeofban),
             ban_ends_at: (r.bantime >= 0).then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
             bantime_seconds: r.bantime,
