@@ -77,7 +77,8 @@ pub async fn newest_timeofban(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Er
 // `?2` is the origin filter: NULL for every origin. One static statement per query keeps the
 // SQL free of string assembly and lets SQLite cache the prepared statement.
 
-/// Newest first, one page.
+/// Newest first, one page. Ordered by `timeofban` alone so that SQLite walks the time index
+/// backwards and stops after the page instead of sorting the whole window.
 pub async fn page(
     pool: &SqlitePool,
     since: i64,
@@ -87,7 +88,7 @@ pub async fn page(
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT jail, ip, timeofban, bantime, bancount, failures, matches, origin FROM history \
-         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) ORDER BY timeofban DESC, id DESC LIMIT ?3 OFFSET ?4",
+         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) ORDER BY timeofban DESC LIMIT ?3 OFFSET ?4",
     )
     .bind(since)
     .bind(origin)

@@ -79,6 +79,8 @@ pub struct AggregateCache {
     pub by_country: Memo<super::dashboard::ByCountry>,
     pub trend: Memo<super::dashboard::Trend>,
     pub by_jail: Memo<super::dashboard::ByJail>,
+    /// Bans in the window: the total of the paged ban list.
+    pub count: Memo<i64>,
 }
 
 #[cfg(test)]

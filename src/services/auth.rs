@@ -112,7 +112,14 @@ pub struct AuthService {
     /// When each token's `last_used_at` was last written, so that at most one write a minute
     /// happens per token however many requests use it.
     touched: dashmap::DashMap<i64, i64>,
+    /// Recently validated credentials by digest, so that a busy script does not cost a database
+    /// read per request. Entries live [`VALIDATION_TTL`]; logout, revocation and any change to
+    /// users drop them at once (this process is the only writer).
+    validated: dashmap::DashMap<String, (Identity, std::time::Instant)>,
 }
+
+/// How long a validated session or token is trusted without reading the database again.
+const VALIDATION_TTL: Duration = Duration::from_secs(10);
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -125,6 +132,7 @@ impl AuthService {
             setup_done: AtomicBool::new(false),
             limiter: LoginLimiter::default(),
             touched: dashmap::DashMap::new(),
+            validated: dashmap::DashMap::new(),
         }
     }
 
@@ -223,41 +231,78 @@ impl AuthService {
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), sqlx::Error> {
-        sessions::delete_by_hash(&self.db, &self.digest(token)).await
+        let digest = self.digest(token);
+        self.validated.remove(&digest);
+        sessions::delete_by_hash(&self.db, &digest).await
+    }
+
+    /// A validated identity seen less than [`VALIDATION_TTL`] ago and not expired since.
+    fn recently_validated(&self, digest: &str, now: i64) -> Option<Identity> {
+        let hit = self.validated.get(digest)?;
+        let (identity, at) = hit.value();
+        let fresh = at.elapsed() < VALIDATION_TTL && identity.expires_at.is_none_or(|e| e > now);
+        fresh.then(|| identity.clone())
+    }
+
+    fn remember(&self, digest: String, identity: &Identity) {
+        if self.validated.len() > 10_000 {
+            self.validated
+                .retain(|_, (_, at)| at.elapsed() < VALIDATION_TTL);
+        }
+        self.validated
+            .insert(digest, (identity.clone(), std::time::Instant::now()));
+    }
+
+    /// Forgets every cached validation (after revocations and user changes).
+    fn forget_validations(&self) {
+        self.validated.clear();
     }
 
     pub async fn authenticate_session(&self, token: &str) -> Result<Option<Identity>, sqlx::Error> {
         if token.is_empty() || token.len() > 200 {
             return Ok(None);
         }
-        let found = sessions::find_valid(&self.db, &self.digest(token), db::now_epoch()).await?;
-        Ok(found.map(|s| Identity {
+        let (digest, now) = (self.digest(token), db::now_epoch());
+        if let Some(identity) = self.recently_validated(&digest, now) {
+            return Ok(Some(identity));
+        }
+        let found = sessions::find_valid(&self.db, &digest, now).await?;
+        let identity = found.map(|s| Identity {
             user_id: s.user_id,
             role: Role::parse(&s.role).unwrap_or(Role::Viewer),
             username: s.username,
             auth: AuthKind::Session,
             expires_at: Some(s.expires_at),
-        }))
+        });
+        if let Some(id) = &identity {
+            self.remember(digest, id);
+        }
+        Ok(identity)
     }
 
     pub async fn authenticate_bearer(&self, token: &str) -> Result<Option<Identity>, sqlx::Error> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
         }
-        let now = db::now_epoch();
-        let Some(t) = api_tokens::find_valid(&self.db, &self.digest(token), now).await? else {
+        let (digest, now) = (self.digest(token), db::now_epoch());
+        if let Some(identity) = self.recently_validated(&digest, now) {
+            return Ok(Some(identity));
+        }
+        let Some(t) = api_tokens::find_valid(&self.db, &digest, now).await? else {
             return Ok(None);
         };
         self.touch_token(t.token_id, t.last_used_at, now);
         let owner = Role::parse(&t.user_role).unwrap_or(Role::Viewer);
         let granted = Role::parse(&t.token_role).unwrap_or(Role::Viewer);
-        Ok(Some(Identity {
+        let identity = Identity {
             user_id: t.user_id,
             username: t.username,
             role: owner.min(granted),
             auth: AuthKind::Token,
             expires_at: t.expires_at,
-        }))
+        };
+        self.remember(digest, &identity);
+        Ok(Some(identity))
     }
 
     /// Records a token's use in the background, at most once a minute per token; the request
@@ -350,6 +395,7 @@ impl AuthService {
 
     pub async fn revoke_token(&self, owner: &Identity, id: i64) -> Result<(), AuthError> {
         if api_tokens::revoke(&self.db, owner.user_id, id, db::now_epoch()).await? {
+            self.forget_validations();
             Ok(())
         } else {
             Err(AuthError::NotFound("token"))
@@ -407,6 +453,7 @@ impl AuthService {
             users::set_password(&self.db, id, &hash, now).await?;
             sessions::delete_for_user(&self.db, id).await?;
         }
+        self.forget_validations();
         users::by_id(&self.db, id)
             .await?
             .map(UserView::from)
@@ -421,6 +468,7 @@ impl AuthService {
             return Err(AuthError::LastAdmin);
         }
         users::delete(&self.db, id).await?;
+        self.forget_validations();
         Ok(())
     }
 

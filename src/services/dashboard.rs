@@ -179,31 +179,37 @@ pub async fn bans(
         i64::from(page.limit()),
         page.offset().min(i64::MAX as u64) as i64,
     );
-    let (rows, total) = match country {
-        None => {
-            let (rows, total) = tokio::try_join!(
-                history::page(&state.db, since, filter, limit, offset),
-                history::count(&state.db, since, filter)
-            )?;
-            (rows, total)
-        }
-        Some(cc) => {
-            let per_ip = history::count_by_ip(&state.db, since, filter).await?;
-            let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
-            let geo = state.geo.lookup_batch_shared(&ips).await;
-            let wanted: Vec<String> = per_ip
-                .into_iter()
-                .filter(|(ip, _)| {
-                    canonical(ip)
-                        .and_then(|a| geo.get(&a))
-                        .and_then(|g| g.country_code.as_deref())
-                        == Some(cc)
-                })
-                .map(|(ip, _)| ip)
-                .collect();
-            history::page_for_ips(&state.db, since, filter, &wanted, limit, offset).await?
-        }
-    };
+    let (rows, total) =
+        match country {
+            None => {
+                let count = state.aggregates.count.get_or_compute(
+                    (range, origin),
+                    freshness(state),
+                    || history::count(&state.db, since, filter),
+                );
+                let (rows, total) = tokio::try_join!(
+                    history::page(&state.db, since, filter, limit, offset),
+                    count
+                )?;
+                (rows, *total)
+            }
+            Some(cc) => {
+                let per_ip = history::count_by_ip(&state.db, since, filter).await?;
+                let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
+                let geo = state.geo.lookup_batch_shared(&ips).await;
+                let wanted: Vec<String> = per_ip
+                    .into_iter()
+                    .filter(|(ip, _)| {
+                        canonical(ip)
+                            .and_then(|a| geo.get(&a))
+                            .and_then(|g| g.country_code.as_deref())
+                            == Some(cc)
+                    })
+                    .map(|(ip, _)| ip)
+                    .collect();
+                history::page_for_ips(&state.db, since, filter, &wanted, limit, offset).await?
+            }
+        };
     let ips: Vec<IpAddr> = rows.iter().filter_map(|r| canonical(&r.ip)).collect();
     let geo = state.geo.lookup_batch_shared(&ips).await;
     Ok(BanPage {
