@@ -64,12 +64,7 @@ async fn until_setup_every_protected_route_answers_setup_required_and_setup_work
 #[tokio::test]
 async fn login_sets_an_http_only_session_cookie_and_logout_ends_it() {
     let app = TestApp::builder().spawn().await;
-    app.send_json(
-        Method::POST,
-        "/api/v1/setup",
-        json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
-    )
-    .await;
+    app.create_admin().await;
     assert_eq!(app.get_json("/api/v1/auth/session").await.0, 401);
 
     let res = app
@@ -187,8 +182,6 @@ async fn roles_limit_what_users_and_their_tokens_may_do() {
         .await;
     assert_eq!(status, 409, "user names are unique");
 
-    let olga = TestApp::builder(); // unused builder keeps the helper API symmetric
-    drop(olga);
     let operator = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -291,12 +284,7 @@ async fn roles_limit_what_users_and_their_tokens_may_do() {
 #[tokio::test]
 async fn repeated_failed_logins_are_throttled_with_retry_after() {
     let app = TestApp::builder().spawn().await;
-    app.send_json(
-        Method::POST,
-        "/api/v1/setup",
-        json!({"username": ADMIN_USER, "password": ADMIN_PASSWORD}),
-    )
-    .await;
+    app.create_admin().await;
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..5 {

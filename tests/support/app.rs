@@ -157,8 +157,8 @@ impl TestApp {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// Completes setup with [`ADMIN_USER`] and logs this client in.
-    pub async fn setup_admin(&self) {
+    /// Completes setup with [`ADMIN_USER`] without logging in.
+    pub async fn create_admin(&self) {
         let (status, body) = self
             .send_json(
                 reqwest::Method::POST,
@@ -167,6 +167,11 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, 201, "setup: {body}");
+    }
+
+    /// Completes setup with [`ADMIN_USER`] and logs this client in.
+    pub async fn setup_admin(&self) {
+        self.create_admin().await;
         self.login(ADMIN_USER, ADMIN_PASSWORD).await;
     }
 
