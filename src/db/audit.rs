@@ -1,9 +1,8 @@
 //! Repository of the `audit_log` table: who did what to which target, with what result.
 
-use serde::Serialize;
 use sqlx::SqlitePool;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,
     /// Epoch seconds; rendered as RFC 3339 by the route.
