@@ -179,37 +179,31 @@ pub async fn bans(
         i64::from(page.limit()),
         page.offset().min(i64::MAX as u64) as i64,
     );
-    let (rows, total) =
-        match country {
-            None => {
-                let count = state.aggregates.count.get_or_compute(
-                    (range, origin),
-                    freshness(state),
-                    || history::count(&state.db, since, filter),
-                );
-                let (rows, total) = tokio::try_join!(
-                    history::page(&state.db, since, filter, limit, offset),
-                    count
-                )?;
-                (rows, *total)
-            }
-            Some(cc) => {
-                let per_ip = history::count_by_ip(&state.db, since, filter).await?;
-                let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
-                let geo = state.geo.lookup_batch_shared(&ips).await;
-                let wanted: Vec<String> = per_ip
-                    .into_iter()
-                    .filter(|(ip, _)| {
-                        canonical(ip)
-                            .and_then(|a| geo.get(&a))
-                            .and_then(|g| g.country_code.as_deref())
-                            == Some(cc)
-                    })
-                    .map(|(ip, _)| ip)
-                    .collect();
-                history::page_for_ips(&state.db, since, filter, &wanted, limit, offset).await?
-            }
-        };
+    let (rows, total) = match country {
+        None => {
+            let count =
+                state
+                    .aggregates
+                    .count
+                    .get_or_compute((range, origin), freshness(state), || {
+                        history::count(&state.db, since, filter)
+                    });
+            let (rows, total) = tokio::try_join!(
+                history::page(&state.db, since, filter, limit, offset),
+                count
+            )?;
+            (rows, *total)
+        }
+        Some(cc) => {
+            let wanted: Vec<String> = geolocated_counts(state, since, filter)
+                .await?
+                .into_iter()
+                .filter(|(_, _, g)| g.as_ref().and_then(|g| g.country_code.as_deref()) == Some(cc))
+                .map(|(ip, _, _)| ip)
+                .collect();
+            history::page_for_ips(&state.db, since, filter, &wanted, limit, offset).await?
+        }
+    };
     let ips: Vec<IpAddr> = rows.iter().filter_map(|r| canonical(&r.ip)).collect();
     let geo = state.geo.lookup_batch_shared(&ips).await;
     Ok(BanPage {
@@ -220,27 +214,44 @@ pub async fn bans(
     })
 }
 
+/// Bans per IP in the window with each IP's geolocation: the SQL counts and one batch lookup,
+/// each address parsed once. Shared by the per-country aggregate and the country filter.
+async fn geolocated_counts(
+    state: &AppState,
+    since: i64,
+    filter: Option<&str>,
+) -> Result<Vec<(String, i64, Option<Arc<GeoInfo>>)>, sqlx::Error> {
+    let per_ip = history::count_by_ip(&state.db, since, filter).await?;
+    let parsed: Vec<Option<IpAddr>> = per_ip.iter().map(|(ip, _)| canonical(ip)).collect();
+    let ips: Vec<IpAddr> = parsed.iter().flatten().copied().collect();
+    let geo = state.geo.lookup_batch_shared(&ips).await;
+    Ok(per_ip
+        .into_iter()
+        .zip(parsed)
+        .map(|((ip, n), addr)| (ip, n, addr.and_then(|a| geo.get(&a).cloned())))
+        .collect())
+}
+
 /// Bans per country in the window: SQL counts per IP, one batch lookup, summed by ISO code.
 pub async fn by_country(
     state: &AppState,
     range: TimeRange,
     origin: Origin,
 ) -> Result<ByCountry, sqlx::Error> {
-    let per_ip =
-        history::count_by_ip(&state.db, window_start(range), origin_filter(origin)).await?;
-    let ips: Vec<IpAddr> = per_ip.iter().filter_map(|(ip, _)| canonical(ip)).collect();
-    let geo = state.geo.lookup_batch_shared(&ips).await;
+    let counts = geolocated_counts(state, window_start(range), origin_filter(origin)).await?;
     let mut out = ByCountry {
         countries: BTreeMap::new(),
         country_names: BTreeMap::new(),
         unresolved: 0,
         total: 0,
     };
-    for (ip, n) in per_ip {
-        let n = n.max(0) as u64;
+    for (_, n, info) in &counts {
+        let n = (*n).max(0) as u64;
         out.total += n;
-        let info = canonical(&ip).and_then(|a| geo.get(&a));
-        match info.and_then(|g| g.country_code.as_ref().map(|cc| (cc, g))) {
+        match info
+            .as_ref()
+            .and_then(|g| g.country_code.as_ref().map(|cc| (cc, g)))
+        {
             Some((cc, g)) => {
                 *out.countries.entry(cc.clone()).or_insert(0) += n;
                 if let Some(name) = &g.country_name
