@@ -62,6 +62,22 @@ fn concrete(path: &str) -> String {
         .replace("{ip}", "192.0.2.1")
 }
 
+/// Status of `METHOD path` (parameters filled in) with an empty JSON body, sent by a fresh
+/// client without cookies; `auth` adds the credentials under test.
+async fn status_of(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    auth: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> u16 {
+    let m = Method::from_bytes(method.as_bytes()).expect("method");
+    let request = app
+        .anonymous()
+        .request(m, app.url(&concrete(path)))
+        .json(&json!({}));
+    auth(request).send().await.expect("sent").status().as_u16()
+}
+
 #[tokio::test]
 async fn every_route_is_documented_and_every_documented_route_exists() {
     let app = TestApp::builder().spawn().await;
@@ -93,25 +109,13 @@ async fn every_non_public_operation_requires_credentials() {
     let app = TestApp::builder().spawn().await;
     app.setup_admin().await;
     let doc = document(&app).await;
-    let anonymous = app.anonymous();
     let mut checked = 0;
     for (method, path, public) in operations(&doc) {
         if public {
             continue;
         }
-        let m = Method::from_bytes(method.as_bytes()).expect("method");
-        let res = anonymous
-            .request(m, app.url(&concrete(&path)))
-            .header("X-BanGUI-Request", "1")
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(
-            res.status().as_u16(),
-            401,
-            "{method} {path} must require credentials"
-        );
+        let status = status_of(&app, &method, &path, |r| r.header("X-BanGUI-Request", "1")).await;
+        assert_eq!(status, 401, "{method} {path} must require credentials");
         checked += 1;
     }
     assert!(checked >= 10, "checked {checked} operations");
@@ -144,20 +148,8 @@ async fn a_viewer_cannot_change_anything_but_their_own_tokens() {
         {
             continue;
         }
-        let m = Method::from_bytes(method.as_bytes()).expect("method");
-        let res = app
-            .anonymous()
-            .request(m, app.url(&concrete(&path)))
-            .bearer_auth(&token)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(
-            res.status().as_u16(),
-            403,
-            "{method} {path} must be refused for a viewer"
-        );
+        let status = status_of(&app, &method, &path, |r| r.bearer_auth(&token)).await;
+        assert_eq!(status, 403, "{method} {path} must be refused for a viewer");
         checked += 1;
     }
     assert!(checked >= 4, "checked {checked} writes");
