@@ -4,7 +4,7 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use crate::geo::{GeoInfo, GeoSource};
+use crate::domain::{GeoInfo, GeoSource};
 
 /// Rows per multi-row statement: 12 parameters each stays below SQLite's 32,766 limit.
 const UPSERT_CHUNK: usize = 1_000;

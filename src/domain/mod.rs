@@ -3,11 +3,13 @@
 //! module does no I/O and knows nothing about fail2ban's wire format, HTTP or databases.
 
 pub mod auth;
+pub mod geo;
 pub mod ip;
 pub mod jail;
 pub mod query;
 pub mod time;
 
+pub use geo::{GeoInfo, GeoSource};
 pub use ip::{BanIp, IgnoreTarget};
 pub use jail::JailName;
 pub use query::{BLOCKLIST_JAIL, Origin, Page, TimeRange};

@@ -23,7 +23,8 @@ use crate::metrics::Metrics;
 use super::ipapi::{IpApiClient, MAX_BATCH};
 use super::key::{IpKey, KeyHasherBuilder};
 use super::mmdb::{LoadedMmdb, MmdbKind, MmdbSlot, MmdbStatus, geo_info, network_text};
-use super::model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};
+use super::model::{GeoStats, ReResolveOutcome};
+use crate::domain::{GeoInfo, GeoSource};
 
 /// How long a negative result (not found, fallback failure) is served from memory.
 pub const NEGATIVE_TTL: Duration = Duration::from_secs(300);
@@ -250,6 +251,14 @@ impl GeoCache {
     /// four string allocations per IP.
     pub async fn lookup_batch_shared(&self, ips: &[IpAddr]) -> HashMap<IpAddr, Arc<GeoInfo>> {
         self.batch(ips, Arc::clone).await
+    }
+
+    /// Memory and MMDB only, never the network: the archive sync geolocates each new batch
+    /// with this so that an ip-api outage or rate limit cannot stall it. IPs left unresolved
+    /// are absent; the archive's re-geolocation job retries them through
+    /// [`Self::lookup_batch_shared`] (which may ask ip-api).
+    pub fn lookup_batch_local(&self, ips: &[IpAddr]) -> HashMap<IpAddr, Arc<GeoInfo>> {
+        self.batch_local(ips, &Arc::clone).0
     }
 
     async fn batch<V>(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::model::{GeoInfo, GeoSource};
+use crate::domain::{GeoInfo, GeoSource};
 
 /// Largest batch the endpoint accepts.
 pub const MAX_BATCH: usize = 100;

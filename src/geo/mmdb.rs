@@ -14,7 +14,7 @@ use maxminddb::{Mmap, Reader, geoip2};
 use serde::{Deserialize, Serialize};
 
 use super::key::KeyHasherBuilder;
-use super::model::{GeoInfo, GeoSource};
+use crate::domain::{GeoInfo, GeoSource};
 
 /// Whether a database is serving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

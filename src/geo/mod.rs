@@ -9,6 +9,7 @@ pub mod mmdb;
 pub mod model;
 pub mod watcher;
 
+pub use crate::domain::{GeoInfo, GeoSource};
 pub use cache::GeoCache;
 pub use mmdb::{MmdbState, MmdbStatus};
-pub use model::{GeoInfo, GeoSource, GeoStats, ReResolveOutcome};
+pub use model::{GeoStats, ReResolveOutcome};
