@@ -22,7 +22,10 @@ use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
-use crate::services::history::HistorySync;
+use crate::services::dashboard::DashboardService;
+use crate::services::history::{HistorySync, WriterLock};
+use crate::services::history_regeo::HistoryRegeo;
+use crate::services::rollups::RollupStore;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -39,6 +42,8 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+    #[error("cannot load the ban rollups")]
+    Rollups(#[source] sqlx::Error),
     #[error("cannot start the scheduler: {0}")]
     Scheduler(String),
     #[error("cannot set up metrics: {0}")]
@@ -120,11 +125,30 @@ impl Application {
             settings.session.duration,
         ));
         let audit = AuditService::new(pool.clone());
+        let rollups = RollupStore::load(&pool)
+            .await
+            .map_err(StartupError::Rollups)?;
+        let writer: WriterLock = Arc::default();
         let history = Arc::new(HistorySync::new(
             pool.clone(),
             fail2ban.clone(),
+            Arc::clone(&geo),
+            Arc::clone(&rollups),
+            Arc::clone(&writer),
             settings.fail2ban.database_path.clone(),
             settings.history.retention_days,
+        ));
+        let regeo = Arc::new(HistoryRegeo::new(
+            pool.clone(),
+            Arc::clone(&geo),
+            Arc::clone(&rollups),
+            writer,
+        ));
+        let dashboard = Arc::new(DashboardService::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&geo),
+            rollups,
         ));
         let state = AppState {
             settings: Arc::new(settings),
@@ -134,7 +158,8 @@ impl Application {
             auth,
             audit,
             history,
-            aggregates: Arc::default(),
+            regeo,
+            dashboard,
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };

@@ -10,10 +10,11 @@ use crate::config::Settings;
 use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
 use crate::metrics::Metrics;
-use crate::services::aggregate_cache::AggregateCache;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::dashboard::DashboardService;
 use crate::services::history::HistorySync;
+use crate::services::history_regeo::HistoryRegeo;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,7 +25,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
-    pub aggregates: Arc<AggregateCache>,
+    pub regeo: Arc<HistoryRegeo>,
+    pub dashboard: Arc<DashboardService>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }

@@ -170,3 +170,13 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
         .fetch_one(pool)
         .await
 }
+
+/// Country code → English name, as the cached answers carry them.
+pub async fn country_names(pool: &SqlitePool) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT country_code, MAX(country_name) FROM geo_cache \
+         WHERE country_code IS NOT NULL AND country_name IS NOT NULL GROUP BY country_code",
+    )
+    .fetch_all(pool)
+    .await
+}

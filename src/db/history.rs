@@ -1,14 +1,25 @@
-//! Repository of the `history` table: BanGUI's own archive of fail2ban's ban records. The
-//! `history_sync` job fills it from fail2ban's database; the dashboard's aggregates read it, so
-//! heavy queries never hold a lock on fail2ban's file and history outlives fail2ban's purge.
+//! Repository of the `history` table: BanGUI's own archive of fail2ban's ban records, each
+//! with the host it came from and the geolocation resolved when it was archived. Every write
+//! here changes the hour cells of `db::rollup` in the same transaction, and returns the cell
+//! changes so that the in-memory copy can follow after the commit.
 //!
-//! `origin` is `None` for every origin, or `Some("selfblock" | "blocklist")`.
+//! Reads are index-ordered: the ban list walks `history_time` (or `history_country_time` for a
+//! country) backwards and stops after the page; nothing here scans a whole time window.
 
-use sqlx::SqlitePool;
+use std::collections::BTreeMap;
+
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use crate::domain::rollup::{RollupDelta, RollupKey, hour_of, merge_deltas};
+use crate::domain::{GeoSource, Origin};
+
+use super::rollup::{self, origin_of, origin_text};
 
 /// One archived ban.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryRow {
+    pub id: i64,
+    pub host: String,
     pub jail: String,
     pub ip: String,
     pub timeofban: i64,
@@ -17,11 +28,26 @@ pub struct HistoryRow {
     pub failures: Option<i64>,
     pub matches: Option<String>,
     pub origin: String,
+    pub country_code: Option<String>,
+    pub asn: Option<i64>,
+    pub geo_source: Option<String>,
+    pub geo_build: Option<i64>,
+}
+
+/// The geolocation stored on a row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowGeo {
+    pub country_code: Option<String>,
+    pub asn: Option<u32>,
+    pub source: Option<GeoSource>,
+    /// Build epoch of the MMDB that answered.
+    pub build: Option<u64>,
 }
 
 /// A record to archive.
 #[derive(Debug, Clone)]
 pub struct NewHistory {
+    pub host: String,
     pub jail: String,
     pub ip: String,
     pub timeofban: i64,
@@ -30,191 +56,156 @@ pub struct NewHistory {
     pub failures: Option<i64>,
     /// JSON array of log lines.
     pub matches: Option<String>,
-    pub origin: &'static str,
+    pub origin: Origin,
+    pub geo: RowGeo,
 }
 
-/// Rows per INSERT statement (9 parameters each, well under SQLite's limit).
-const BATCH: usize = 500;
+/// Rows per INSERT statement (14 parameters each, well under SQLite's limit).
+const BATCH: usize = 1_000;
 
-/// Inserts the records in one transaction, ignoring ones already archived; returns how many
-/// were new.
+fn build_i64(build: Option<u64>) -> Option<i64> {
+    build.map(|b| i64::try_from(b).unwrap_or(i64::MAX))
+}
+
+fn key(
+    host: String,
+    timeofban: i64,
+    jail: String,
+    origin: &str,
+    country: Option<String>,
+) -> RollupKey {
+    RollupKey {
+        host,
+        hour: hour_of(timeofban),
+        jail,
+        origin: origin_of(origin),
+        country,
+    }
+}
+
+/// Inserts the records in one transaction, ignoring ones already archived, with their hour
+/// cells and the sync cursor of each (host, jail); returns how many rows were new and the
+/// cell changes.
 pub async fn insert_batch(
     pool: &SqlitePool,
     rows: &[NewHistory],
     now: i64,
-) -> Result<u64, sqlx::Error> {
+) -> Result<(u64, Vec<RollupDelta>), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut inserted = 0;
+    let mut deltas = Vec::new();
+    let mut inserted = 0u64;
+    let mut cursors: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for r in rows {
+        let c = cursors.entry((&r.host, &r.jail)).or_insert(r.timeofban);
+        *c = (*c).max(r.timeofban);
+    }
     for chunk in rows.chunks(BATCH) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT OR IGNORE INTO history (jail, ip, action, timeofban, bantime, bancount, failures, matches, origin, archived_at) ",
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO history (host, jail, ip, timeofban, bantime, bancount, failures, \
+             matches, origin, archived_at, country_code, asn, geo_source, geo_build) ",
         );
         qb.push_values(chunk, |mut b, r| {
-            b.push_bind(&r.jail)
-                .push_bind(&r.ip)
-                .push_bind("ban")
+            b.push_bind(r.host.as_str())
+                .push_bind(r.jail.as_str())
+                .push_bind(r.ip.as_str())
                 .push_bind(r.timeofban)
                 .push_bind(r.bantime)
                 .push_bind(r.bancount)
                 .push_bind(r.failures)
-                .push_bind(&r.matches)
-                .push_bind(r.origin)
-                .push_bind(now);
+                .push_bind(r.matches.as_deref())
+                .push_bind(origin_text(r.origin))
+                .push_bind(now)
+                .push_bind(r.geo.country_code.as_deref())
+                .push_bind(r.geo.asn.map(i64::from))
+                .push_bind(r.geo.source.map(GeoSource::as_str))
+                .push_bind(build_i64(r.geo.build));
         });
-        inserted += qb.build().execute(&mut *tx).await?.rows_affected();
+        qb.push(" RETURNING host, timeofban, jail, origin, country_code");
+        let added: Vec<(String, i64, String, String, Option<String>)> =
+            qb.build_query_as().fetch_all(&mut *tx).await?;
+        inserted += added.len() as u64;
+        deltas.extend(
+            added
+                .into_iter()
+                .map(|(host, t, jail, origin, cc)| RollupDelta {
+                    key: key(host, t, jail, &origin, cc),
+                    bans: 1,
+                }),
+        );
+    }
+    let deltas = merge_deltas(deltas);
+    rollup::apply(&mut tx, &deltas).await?;
+    for ((host, jail), newest) in cursors {
+        sqlx::query(
+            "INSERT INTO history_cursor (host, jail, timeofban) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (host, jail) DO UPDATE SET timeofban = MAX(timeofban, excluded.timeofban)",
+        )
+        .bind(host)
+        .bind(jail)
+        .bind(newest)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
-    Ok(inserted)
+    Ok((inserted, deltas))
 }
 
-/// The newest archived `timeofban`, the sync cursor.
-pub async fn newest_timeofban(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(timeofban) FROM history")
-        .fetch_one(pool)
+/// The newest archived `timeofban` of a jail: where its next sync starts.
+pub async fn cursor(pool: &SqlitePool, host: &str, jail: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT timeofban FROM history_cursor WHERE host = ? AND jail = ?")
+        .bind(host)
+        .bind(jail)
+        .fetch_optional(pool)
         .await
 }
 
-// `?2` is the origin filter: NULL for every origin. One static statement per query keeps the
-// SQL free of string assembly and lets SQLite cache the prepared statement.
+/// Deletes archived bans of hours before `hour` and their cells; returns how many rows.
+pub async fn purge_before_hour(pool: &SqlitePool, hour: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query("DELETE FROM history WHERE timeofban < ?")
+        .bind(hour.saturating_mul(crate::domain::rollup::HOUR))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    rollup::delete_before(&mut tx, hour).await?;
+    tx.commit().await?;
+    Ok(n)
+}
 
-/// Newest first, one page. Ordered by `timeofban` alone so that SQLite walks the time index
-/// backwards and stops after the page instead of sorting the whole window.
+const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, matches, origin, \
+                       country_code, asn, geo_source, geo_build";
+
+/// A page of the ban list: bans since `since`, newest first (id breaks ties), optionally of one
+/// origin and one country.
 pub async fn page(
     pool: &SqlitePool,
     since: i64,
-    origin: Option<&str>,
+    origin: Option<Origin>,
+    country: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT jail, ip, timeofban, bantime, bancount, failures, matches, origin FROM history \
-         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) ORDER BY timeofban DESC LIMIT ?3 OFFSET ?4",
-    )
-    .bind(since)
-    .bind(origin)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
-}
-
-/// One page restricted to the given IPs (the map's country filter), with their total.
-pub async fn page_for_ips(
-    pool: &SqlitePool,
-    since: i64,
-    origin: Option<&str>,
-    ips: &[String],
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<HistoryRow>, i64), sqlx::Error> {
-    if ips.is_empty() {
-        return Ok((Vec::new(), 0));
-    }
-    // The IP set can be large: stage it in a temporary table on one connection.
-    let mut conn = pool.acquire().await?;
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS filter_ips (ip TEXT PRIMARY KEY) WITHOUT ROWID")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM filter_ips")
-        .execute(&mut *conn)
-        .await?;
-    for chunk in ips.chunks(BATCH) {
-        let mut qb = sqlx::QueryBuilder::new("INSERT OR IGNORE INTO filter_ips (ip) ");
-        qb.push_values(chunk, |mut b, ip| {
-            b.push_bind(ip);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    let rows = sqlx::query_as(
-        "SELECT h.jail, h.ip, h.timeofban, h.bantime, h.bancount, h.failures, h.matches, h.origin \
-         FROM history h JOIN filter_ips f ON f.ip = h.ip \
-         WHERE h.timeofban >= ?1 AND (?2 IS NULL OR h.origin = ?2) ORDER BY h.timeofban DESC LIMIT ?3 OFFSET ?4",
-    )
-    .bind(since)
-    .bind(origin)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM history h JOIN filter_ips f ON f.ip = h.ip \
-         WHERE h.timeofban >= ?1 AND (?2 IS NULL OR h.origin = ?2)",
-    )
-    .bind(since)
-    .bind(origin)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM filter_ips")
-        .execute(&mut *conn)
-        .await?;
-    Ok((rows, total))
-}
-
-/// Number of bans in the window.
-pub async fn count(
-    pool: &SqlitePool,
-    since: i64,
-    origin: Option<&str>,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM history WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2)",
-    )
-    .bind(since)
-    .bind(origin)
-    .fetch_one(pool)
-    .await
-}
-
-/// Bans per IP in the window (for the per-country aggregate), scanned in IP order over the
-/// covering index so that no temporary sort is needed.
-pub async fn count_by_ip(
-    pool: &SqlitePool,
-    since: i64,
-    origin: Option<&str>,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT ip, COUNT(*) FROM history INDEXED BY history_ip_time_origin \
-         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) GROUP BY ip",
-    )
-    .bind(since)
-    .bind(origin)
-    .fetch_all(pool)
-    .await
-}
-
-/// Bans per jail in the window, most first.
-pub async fn count_by_jail(
-    pool: &SqlitePool,
-    since: i64,
-    origin: Option<&str>,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT jail, COUNT(*) AS n FROM history WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
-         GROUP BY jail ORDER BY n DESC, jail",
-    )
-    .bind(since)
-    .bind(origin)
-    .fetch_all(pool)
-    .await
-}
-
-/// Bans per bucket of `bucket_seconds` counted from `since` (bucket index, count); empty buckets
-/// are absent.
-pub async fn trend(
-    pool: &SqlitePool,
-    since: i64,
-    bucket_seconds: i64,
-    origin: Option<&str>,
-) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (timeofban - ?1) / ?3 AS bucket, COUNT(*) FROM history \
-         WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) GROUP BY bucket ORDER BY bucket",
-    )
-    .bind(since)
-    .bind(origin)
-    .bind(bucket_seconds.max(1))
-    .fetch_all(pool)
-    .await
+    let origin = origin.filter(|o| *o != Origin::All).map(origin_text);
+    let sql = match country {
+        None => sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM history INDEXED BY history_time \
+             WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
+             ORDER BY timeofban DESC, id DESC LIMIT ?4 OFFSET ?5"
+        )),
+        Some(_) => sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM history INDEXED BY history_country_time \
+             WHERE country_code = ?3 AND timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
+             ORDER BY timeofban DESC, id DESC LIMIT ?4 OFFSET ?5"
+        )),
+    };
+    sqlx::query_as(sql)
+        .bind(since)
+        .bind(origin)
+        .bind(country)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
 }
 
 /// Every archived ban of one IP, newest first.
@@ -223,21 +214,135 @@ pub async fn ip_timeline(
     ip: &str,
     limit: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT jail, ip, timeofban, bantime, bancount, failures, matches, origin FROM history \
-         WHERE ip = ? ORDER BY timeofban DESC LIMIT ?",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM history WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?"
+    )))
     .bind(ip)
     .bind(limit)
     .fetch_all(pool)
     .await
 }
 
-/// Deletes archived bans older than `cutoff`; returns how many.
-pub async fn purge_older_than(pool: &SqlitePool, cutoff: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM history WHERE timeofban < ?")
-        .bind(cutoff)
-        .execute(pool)
-        .await?
-        .rows_affected())
+/// Rows the re-geolocation job looks at, in id order after `after_id`: unresolved rows, and
+/// (with `build`) rows an MMDB of another build resolved.
+pub async fn regeo_candidates(
+    pool: &SqlitePool,
+    after_id: i64,
+    build: Option<u64>,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    match build {
+        Some(b) => {
+            sqlx::query_as(
+                "SELECT id, ip FROM history WHERE id > ?1 AND (country_code IS NULL \
+                 OR (geo_source = 'mmdb' AND geo_build IS NOT ?2)) ORDER BY id LIMIT ?3",
+            )
+            .bind(after_id)
+            .bind(build_i64(Some(b)))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+        None => {
+            sqlx::query_as(
+                "SELECT id, ip FROM history INDEXED BY history_unresolved \
+                 WHERE country_code IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
+
+/// Stores new geolocations (row id → answer) and moves the counted bans between country
+/// cells, in one transaction. Rows whose stored answer is already equal, or that are gone,
+/// are left alone. Returns the rows changed and the cell changes.
+pub async fn set_geo(
+    pool: &SqlitePool,
+    updates: &[(i64, RowGeo)],
+) -> Result<(u64, Vec<RollupDelta>), sqlx::Error> {
+    if updates.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let mut tx = pool.begin().await?;
+    let mut deltas = Vec::new();
+    let mut changed = 0u64;
+    for chunk in updates.chunks(BATCH / 2) {
+        // Read the rows as they are inside this transaction, so the cell moves are exact.
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, host, timeofban, jail, origin, country_code, asn, geo_source, geo_build \
+             FROM history WHERE id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for (id, _) in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        type Current = (
+            i64,
+            String,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
+        let current: Vec<Current> = qb.build_query_as().fetch_all(&mut *tx).await?;
+        let wanted: std::collections::HashMap<i64, &RowGeo> =
+            chunk.iter().map(|(id, g)| (*id, g)).collect();
+        let mut rows: Vec<(i64, &RowGeo)> = Vec::new();
+        for (id, host, t, jail, origin, cc, asn, source, build) in current {
+            let Some(new) = wanted.get(&id) else { continue };
+            let same = cc == new.country_code
+                && asn == new.asn.map(i64::from)
+                && source.as_deref() == new.source.map(GeoSource::as_str)
+                && build == build_i64(new.build);
+            if same {
+                continue;
+            }
+            if cc != new.country_code {
+                deltas.push(RollupDelta {
+                    key: key(host.clone(), t, jail.clone(), &origin, cc),
+                    bans: -1,
+                });
+                deltas.push(RollupDelta {
+                    key: key(host, t, jail, &origin, new.country_code.clone()),
+                    bans: 1,
+                });
+            }
+            rows.push((id, new));
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("WITH v(id, cc, asn, src, build) AS (");
+        qb.push_values(&rows, |mut b, (id, g)| {
+            b.push_bind(*id)
+                .push_bind(g.country_code.as_deref())
+                .push_bind(g.asn.map(i64::from))
+                .push_bind(g.source.map(GeoSource::as_str))
+                .push_bind(build_i64(g.build));
+        });
+        qb.push(
+            ") UPDATE history SET country_code = v.cc, asn = v.asn, geo_source = v.src, \
+             geo_build = v.build FROM v WHERE history.id = v.id",
+        );
+        changed += qb.build().execute(&mut *tx).await?.rows_affected();
+    }
+    let deltas = merge_deltas(deltas);
+    rollup::apply(&mut tx, &deltas).await?;
+    tx.commit().await?;
+    Ok((changed, deltas))
+}
+
+/// Number of archived rows.
+pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM history")
+        .fetch_one(pool)
+        .await
 }

@@ -7,6 +7,7 @@ pub mod geo;
 pub mod ip;
 pub mod jail;
 pub mod query;
+pub mod rollup;
 pub mod time;
 
 pub use geo::{GeoInfo, GeoSource};

@@ -91,7 +91,9 @@ impl FromStr for TimeRange {
 
 /// Where bans come from: every jail, the jails that detect attacks themselves, or the
 /// blocklist import jail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     #[default]

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::error::ApiError;
-use crate::services::dashboard::{self, BanPage, ByCountry, ByJail, ServerStatus, Trend};
+use crate::services::dashboard::{BanPage, ByCountry, ByJail, ServerStatus, Trend};
 use crate::state::AppState;
 
 use super::guard::Viewer;
@@ -22,10 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, body = ServerStatus), (status = 401)))]
 #[get("/dashboard/status")]
 pub async fn status(_: Viewer, state: web::Data<AppState>) -> web::Json<ServerStatus> {
-    web::Json(dashboard::status(&state).await)
+    web::Json(state.dashboard.status().await)
 }
 
-/// Bans in the window, newest first, paged, geolocated.
+/// Bans in the window, newest first, paged, with the geolocation stored when each was archived.
 #[utoipa::path(get, path = "/api/v1/dashboard/bans", tag = "dashboard", params(WindowQuery),
     responses((status = 200, body = BanPage), (status = 400), (status = 401)))]
 #[get("/dashboard/bans")]
@@ -33,18 +33,15 @@ pub async fn bans(
     _: Viewer,
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
-) -> Result<web::Json<BanPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let country = q.country()?;
-    Ok(web::Json(
-        dashboard::bans(
-            &state,
-            q.range()?,
-            q.origin()?,
-            q.page()?,
-            country.as_deref(),
-        )
-        .await?,
-    ))
+    let json = state
+        .dashboard
+        .bans_json(q.range()?, q.origin()?, q.page()?, country.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json))
 }
 
 /// Bans per country in the window.
@@ -56,8 +53,11 @@ pub async fn by_country(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = dashboard::by_country_cached(&state, q.range()?, q.origin()?).await?;
-    Ok(HttpResponse::Ok().json(&*value))
+    let country = q.country()?;
+    let value = state
+        .dashboard
+        .by_country(q.range()?, q.origin()?, country.as_deref());
+    Ok(HttpResponse::Ok().json(value))
 }
 
 /// Bans per equal-width time bucket, zero-filled.
@@ -69,8 +69,11 @@ pub async fn trend(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = dashboard::trend_cached(&state, q.range()?, q.origin()?).await?;
-    Ok(HttpResponse::Ok().json(&*value))
+    let country = q.country()?;
+    let value = state
+        .dashboard
+        .trend(q.range()?, q.origin()?, country.as_deref());
+    Ok(HttpResponse::Ok().json(value))
 }
 
 /// Bans per jail in the window.
@@ -82,6 +85,9 @@ pub async fn by_jail(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let value = dashboard::by_jail_cached(&state, q.range()?, q.origin()?).await?;
-    Ok(HttpResponse::Ok().json(&*value))
+    let country = q.country()?;
+    let value = state
+        .dashboard
+        .by_jail(q.range()?, q.origin()?, country.as_deref());
+    Ok(HttpResponse::Ok().json(value))
 }

@@ -16,7 +16,7 @@ pub struct WindowQuery {
     pub page: Option<u32>,
     /// Rows per page (default 100, at most 500).
     pub page_size: Option<u32>,
-    /// ISO country code: only bans of IPs located there (ban list only).
+    /// ISO country code: only bans of IPs located there.
     pub country: Option<String>,
 }
 

@@ -1,33 +1,30 @@
 //! The dashboard's use cases: server status from fail2ban's socket (the same numbers
-//! `fail2ban-client status JAIL` shows, summed), and ban lists and aggregates computed in SQL
-//! over the history archive, geo-resolved with one batch lookup (`lookup_batch_shared`, no copies) per request. Nothing here
-//! writes.
+//! `fail2ban-client status JAIL` shows, summed), the paged ban list read from the archive's own
+//! columns in index order, and the aggregates (per country, trend, per jail) read from the
+//! rollups' published snapshot. No request geolocates or sums a time window: the heaviest
+//! request work is one 100-row indexed read, and repeated pages are served from a cache that the
+//! archive's generation invalidates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use dashmap::DashMap;
 use serde::Serialize;
+use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::db::{self, history};
-use crate::domain::JailName;
-use crate::domain::query::{Origin, Page, TimeRange};
+use crate::domain::rollup::{Slice, Window, WindowAggregate};
 use crate::domain::time::rfc3339;
-use crate::fail2ban::Fail2banError;
-use crate::geo::GeoInfo;
-use crate::state::AppState;
+use crate::domain::{GeoInfo, GeoSource, JailName, Origin, Page, TimeRange};
+use crate::fail2ban::{Fail2banClient, Fail2banError};
+use crate::geo::GeoCache;
 
-use super::aggregate_cache::Freshness;
+use super::rollups::RollupStore;
 
-/// `Origin::All` means no filter.
-pub fn origin_filter(origin: Origin) -> Option<&'static str> {
-    match origin {
-        Origin::All => None,
-        Origin::Selfblock => Some("selfblock"),
-        Origin::Blocklist => Some("blocklist"),
-    }
-}
+/// Pages kept in the page cache before it is emptied.
+const PAGE_CACHE_MAX: usize = 512;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServerStatus {
@@ -41,44 +38,6 @@ pub struct ServerStatus {
     pub total_failed: u64,
     /// Why fail2ban is offline, with what to check.
     pub error: Option<String>,
-}
-
-/// Live counters summed over every jail; fail2ban being offline is an answer, not an error.
-pub async fn status(state: &AppState) -> ServerStatus {
-    let f2b = &state.fail2ban;
-    let mut s = ServerStatus {
-        online: false,
-        version: None,
-        socket: f2b.socket().display().to_string(),
-        jails: 0,
-        currently_banned: 0,
-        currently_failed: 0,
-        total_banned: 0,
-        total_failed: 0,
-        error: None,
-    };
-    let result: Result<(), Fail2banError> = async {
-        s.version = Some(f2b.version().await?);
-        let jails = f2b.jails().await?;
-        s.jails = jails.len() as u64;
-        for jail in jails {
-            let Ok(name) = JailName::parse(&jail) else {
-                continue;
-            };
-            let c = f2b.jail_counters(&name).await?;
-            s.currently_banned += c.currently_banned;
-            s.currently_failed += c.currently_failed;
-            s.total_banned += c.total_banned;
-            s.total_failed += c.total_failed;
-        }
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => s.online = true,
-        Err(e) => s.error = Some(e.to_string()),
-    }
-    s
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,22 +97,209 @@ pub struct ByJail {
     pub jails: Vec<JailCount>,
 }
 
-/// First second of the window: the window holds the last `range` seconds up to and including
-/// now, so that a ban made this second falls into the last trend bucket.
-fn window_start(range: TimeRange) -> i64 {
-    db::now_epoch() - range.seconds() + 1
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    range: TimeRange,
+    origin: Origin,
+    country: Option<String>,
+    page: u32,
+    page_size: u32,
 }
 
-fn canonical(ip: &str) -> Option<IpAddr> {
-    ip.parse::<IpAddr>().ok().map(|a| a.to_canonical())
+struct CachedPage {
+    generation: u64,
+    since: i64,
+    json: bytes::Bytes,
 }
 
-fn to_rows(rows: Vec<history::HistoryRow>, geo: &HashMap<IpAddr, Arc<GeoInfo>>) -> Vec<BanRow> {
-    rows.into_iter()
-        .map(|r| BanRow {
-            geo: canonical(&r.ip)
-                .and_then(|ip| geo.get(&ip))
-                .map(|g| GeoInfo::clone(g)),
+/// The dashboard service: built once in `startup.rs`.
+pub struct DashboardService {
+    db: SqlitePool,
+    fail2ban: Fail2banClient,
+    geo: Arc<GeoCache>,
+    rollups: Arc<RollupStore>,
+    pages: DashMap<PageKey, CachedPage>,
+}
+
+impl DashboardService {
+    pub fn new(
+        db: SqlitePool,
+        fail2ban: Fail2banClient,
+        geo: Arc<GeoCache>,
+        rollups: Arc<RollupStore>,
+    ) -> Self {
+        Self {
+            db,
+            fail2ban,
+            geo,
+            rollups,
+            pages: DashMap::new(),
+        }
+    }
+
+    /// Live counters summed over every jail; fail2ban being offline is an answer, not an error.
+    pub async fn status(&self) -> ServerStatus {
+        let f2b = &self.fail2ban;
+        let mut s = ServerStatus {
+            online: false,
+            version: None,
+            socket: f2b.socket().display().to_string(),
+            jails: 0,
+            currently_banned: 0,
+            currently_failed: 0,
+            total_banned: 0,
+            total_failed: 0,
+            error: None,
+        };
+        let result: Result<(), Fail2banError> = async {
+            s.version = Some(f2b.version().await?);
+            let jails = f2b.jails().await?;
+            s.jails = jails.len() as u64;
+            for jail in jails {
+                let Ok(name) = JailName::parse(&jail) else {
+                    continue;
+                };
+                let c = f2b.jail_counters(&name).await?;
+                s.currently_banned += c.currently_banned;
+                s.currently_failed += c.currently_failed;
+                s.total_banned += c.total_banned;
+                s.total_failed += c.total_failed;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => s.online = true,
+            Err(e) => s.error = Some(e.to_string()),
+        }
+        s
+    }
+
+    /// The published aggregate of a window (an empty one before the first snapshot).
+    fn window(&self, range: TimeRange, origin: Origin) -> Arc<WindowAggregate> {
+        self.rollups
+            .snapshot()
+            .window(range, origin)
+            .cloned()
+            .unwrap_or_else(|| {
+                let window = Window::of(range, db::now_epoch());
+                Arc::new(WindowAggregate {
+                    window,
+                    all: Slice {
+                        total: 0,
+                        jails: BTreeMap::new(),
+                        trend: vec![0; window.buckets],
+                    },
+                    countries: BTreeMap::new(),
+                    unresolved: 0,
+                })
+            })
+    }
+
+    /// One page of bans in the window, newest first, as JSON (a [`BanPage`]); with `country`,
+    /// only bans archived with that country.
+    pub async fn bans_json(
+        &self,
+        range: TimeRange,
+        origin: Origin,
+        page: Page,
+        country: Option<&str>,
+    ) -> Result<bytes::Bytes, sqlx::Error> {
+        let generation = self.rollups.generation();
+        let agg = self.window(range, origin);
+        let since = agg.window.start;
+        let key = PageKey {
+            range,
+            origin,
+            country: country.map(str::to_string),
+            page: page.page,
+            page_size: page.page_size,
+        };
+        if let Some(hit) = self.pages.get(&key)
+            && hit.generation == generation
+            && hit.since == since
+        {
+            return Ok(hit.json.clone());
+        }
+        let value = self.bans(range, origin, page, country).await?;
+        let json = bytes::Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        if self.pages.len() >= PAGE_CACHE_MAX {
+            self.pages.clear();
+        }
+        self.pages.insert(
+            key,
+            CachedPage {
+                generation,
+                since,
+                json: json.clone(),
+            },
+        );
+        Ok(json)
+    }
+
+    /// One page of bans in the window, newest first; the total comes from the rollups.
+    pub async fn bans(
+        &self,
+        range: TimeRange,
+        origin: Origin,
+        page: Page,
+        country: Option<&str>,
+    ) -> Result<BanPage, sqlx::Error> {
+        let agg = self.window(range, origin);
+        let total = match country {
+            None => agg.all.total,
+            Some(cc) => agg.countries.get(cc).map_or(0, |s| s.total),
+        };
+        let (limit, offset) = (
+            i64::from(page.limit()),
+            i64::try_from(page.offset()).unwrap_or(i64::MAX),
+        );
+        let rows = history::page(
+            &self.db,
+            agg.window.start,
+            Some(origin),
+            country,
+            limit,
+            offset,
+        )
+        .await?;
+        Ok(BanPage {
+            items: rows.into_iter().map(|r| self.row(r)).collect(),
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+            page: page.page,
+            page_size: page.page_size,
+        })
+    }
+
+    /// A ban as listed: the geolocation stored on the row, with names from the answers seen.
+    fn row(&self, r: history::HistoryRow) -> BanRow {
+        let geo = r.country_code.as_ref().map(|cc| {
+            let cached =
+                r.ip.parse::<IpAddr>()
+                    .ok()
+                    .and_then(|a| self.geo.cached_shared(a.to_canonical()))
+                    .filter(|g| g.country_code.as_ref() == Some(cc));
+            GeoInfo {
+                country_code: Some(cc.clone()),
+                country_name: cached
+                    .as_ref()
+                    .and_then(|g| g.country_name.clone())
+                    .or_else(|| self.rollups.country_name(cc)),
+                geoname_id: cached.as_ref().and_then(|g| g.geoname_id),
+                continent: cached.as_ref().and_then(|g| g.continent.clone()),
+                asn: r.asn.and_then(|a| u32::try_from(a).ok()),
+                org: cached.as_ref().and_then(|g| g.org.clone()),
+                network: cached.as_ref().and_then(|g| g.network.clone()),
+                source: r
+                    .geo_source
+                    .as_deref()
+                    .and_then(GeoSource::parse)
+                    .unwrap_or(GeoSource::Mmdb),
+                db_version: r.geo_build.and_then(|b| u64::try_from(b).ok()),
+            }
+        });
+        BanRow {
+            geo,
             banned_at: rfc3339(r.timeofban),
             ban_ends_at: (r.bantime >= 0).then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
             bantime_seconds: r.bantime,
@@ -161,200 +307,74 @@ fn to_rows(rows: Vec<history::HistoryRow>, geo: &HashMap<IpAddr, Arc<GeoInfo>>) 
             origin: r.origin,
             ip: r.ip,
             jail: r.jail,
-        })
-        .collect()
-}
-
-/// One page of bans in the window, newest first; with `country`, only IPs located there.
-pub async fn bans(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-    page: Page,
-    country: Option<&str>,
-) -> Result<BanPage, sqlx::Error> {
-    let since = window_start(range);
-    let filter = origin_filter(origin);
-    let (limit, offset) = (
-        i64::from(page.limit()),
-        page.offset().min(i64::MAX as u64) as i64,
-    );
-    let (rows, total) = match country {
-        None => {
-            let count =
-                state
-                    .aggregates
-                    .count
-                    .get_or_compute((range, origin), freshness(state), || {
-                        history::count(&state.db, since, filter)
-                    });
-            let (rows, total) = tokio::try_join!(
-                history::page(&state.db, since, filter, limit, offset),
-                count
-            )?;
-            (rows, *total)
-        }
-        Some(cc) => {
-            let wanted: Vec<String> = geolocated_counts(state, since, filter)
-                .await?
-                .into_iter()
-                .filter(|(_, _, g)| g.as_ref().and_then(|g| g.country_code.as_deref()) == Some(cc))
-                .map(|(ip, _, _)| ip)
-                .collect();
-            history::page_for_ips(&state.db, since, filter, &wanted, limit, offset).await?
-        }
-    };
-    let ips: Vec<IpAddr> = rows.iter().filter_map(|r| canonical(&r.ip)).collect();
-    let geo = state.geo.lookup_batch_shared(&ips).await;
-    Ok(BanPage {
-        items: to_rows(rows, &geo),
-        total,
-        page: page.page,
-        page_size: page.page_size,
-    })
-}
-
-/// Bans per IP in the window with each IP's geolocation: the SQL counts and one batch lookup,
-/// each address parsed once. Shared by the per-country aggregate and the country filter.
-async fn geolocated_counts(
-    state: &AppState,
-    since: i64,
-    filter: Option<&str>,
-) -> Result<Vec<(String, i64, Option<Arc<GeoInfo>>)>, sqlx::Error> {
-    let per_ip = history::count_by_ip(&state.db, since, filter).await?;
-    let parsed: Vec<Option<IpAddr>> = per_ip.iter().map(|(ip, _)| canonical(ip)).collect();
-    let ips: Vec<IpAddr> = parsed.iter().flatten().copied().collect();
-    let geo = state.geo.lookup_batch_shared(&ips).await;
-    Ok(per_ip
-        .into_iter()
-        .zip(parsed)
-        .map(|((ip, n), addr)| (ip, n, addr.and_then(|a| geo.get(&a).cloned())))
-        .collect())
-}
-
-/// Bans per country in the window: SQL counts per IP, one batch lookup, summed by ISO code.
-pub async fn by_country(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<ByCountry, sqlx::Error> {
-    let counts = geolocated_counts(state, window_start(range), origin_filter(origin)).await?;
-    let mut out = ByCountry {
-        countries: BTreeMap::new(),
-        country_names: BTreeMap::new(),
-        unresolved: 0,
-        total: 0,
-    };
-    for (_, n, info) in &counts {
-        let n = (*n).max(0) as u64;
-        out.total += n;
-        match info
-            .as_ref()
-            .and_then(|g| g.country_code.as_ref().map(|cc| (cc, g)))
-        {
-            Some((cc, g)) => {
-                *out.countries.entry(cc.clone()).or_insert(0) += n;
-                if let Some(name) = &g.country_name
-                    && !out.country_names.contains_key(cc)
-                {
-                    out.country_names.insert(cc.clone(), name.clone());
-                }
-            }
-            None => out.unresolved += n,
         }
     }
-    Ok(out)
-}
 
-/// Bans per equal-width bucket over the window, zero-filled.
-pub async fn trend(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<Trend, sqlx::Error> {
-    let since = window_start(range);
-    let width = range.bucket_seconds();
-    let counts: HashMap<i64, i64> = history::trend(&state.db, since, width, origin_filter(origin))
-        .await?
-        .into_iter()
-        .collect();
-    let buckets = (0..range.bucket_count())
-        .map(|i| TrendBucket {
-            start: rfc3339(since + i * width),
-            count: counts.get(&i).copied().unwrap_or(0),
-        })
-        .collect();
-    Ok(Trend {
-        range: range.as_str().to_string(),
-        bucket_seconds: width,
-        buckets,
-    })
-}
-
-/// Bans per jail in the window, most first.
-pub async fn by_jail(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<ByJail, sqlx::Error> {
-    let rows =
-        history::count_by_jail(&state.db, window_start(range), origin_filter(origin)).await?;
-    Ok(ByJail {
-        jails: rows
-            .into_iter()
-            .map(|(jail, count)| JailCount { jail, count })
-            .collect(),
-    })
-}
-
-fn freshness(state: &AppState) -> Freshness {
-    Freshness {
-        history_generation: state.history.generation(),
-        geo_build: state.geo.mmdb_status().build_epoch,
+    /// Bans per country in the window (with `country`, that country alone).
+    pub fn by_country(&self, range: TimeRange, origin: Origin, country: Option<&str>) -> ByCountry {
+        let agg = self.window(range, origin);
+        let countries: BTreeMap<String, u64> = agg
+            .countries
+            .iter()
+            .filter(|(cc, _)| country.is_none_or(|c| c == cc.as_str()))
+            .map(|(cc, s)| (cc.clone(), s.total))
+            .collect();
+        let (unresolved, total) = match country {
+            None => (agg.unresolved, agg.all.total),
+            Some(_) => (0, countries.values().sum()),
+        };
+        ByCountry {
+            country_names: self.rollups.country_names(countries.keys()),
+            countries,
+            unresolved,
+            total,
+        }
     }
-}
 
-/// [`by_country`] through the aggregate memo.
-pub async fn by_country_cached(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<Arc<ByCountry>, sqlx::Error> {
-    state
-        .aggregates
-        .by_country
-        .get_or_compute((range, origin), freshness(state), || {
-            by_country(state, range, origin)
-        })
-        .await
-}
+    fn slice<'a>(agg: &'a WindowAggregate, country: Option<&str>) -> Option<&'a Slice> {
+        match country {
+            None => Some(&agg.all),
+            Some(cc) => agg.countries.get(cc),
+        }
+    }
 
-/// [`trend`] through the aggregate memo.
-pub async fn trend_cached(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<Arc<Trend>, sqlx::Error> {
-    state
-        .aggregates
-        .trend
-        .get_or_compute((range, origin), freshness(state), || {
-            trend(state, range, origin)
-        })
-        .await
-}
+    /// Bans per chart bucket over the window, zero-filled.
+    pub fn trend(&self, range: TimeRange, origin: Origin, country: Option<&str>) -> Trend {
+        let agg = self.window(range, origin);
+        let w = agg.window;
+        let counts = Self::slice(&agg, country)
+            .map(|s| s.trend.as_slice())
+            .unwrap_or(&[]);
+        let buckets = (0..w.buckets)
+            .map(|i| TrendBucket {
+                start: rfc3339(w.start + i as i64 * w.bucket_seconds),
+                count: counts
+                    .get(i)
+                    .map_or(0, |n| i64::try_from(*n).unwrap_or(i64::MAX)),
+            })
+            .collect();
+        Trend {
+            range: range.as_str().to_string(),
+            bucket_seconds: w.bucket_seconds,
+            buckets,
+        }
+    }
 
-/// [`by_jail`] through the aggregate memo.
-pub async fn by_jail_cached(
-    state: &AppState,
-    range: TimeRange,
-    origin: Origin,
-) -> Result<Arc<ByJail>, sqlx::Error> {
-    state
-        .aggregates
-        .by_jail
-        .get_or_compute((range, origin), freshness(state), || {
-            by_jail(state, range, origin)
-        })
-        .await
+    /// Bans per jail in the window, most first.
+    pub fn by_jail(&self, range: TimeRange, origin: Origin, country: Option<&str>) -> ByJail {
+        let agg = self.window(range, origin);
+        let mut jails: Vec<JailCount> = Self::slice(&agg, country)
+            .map(|s| {
+                s.jails
+                    .iter()
+                    .map(|(jail, n)| JailCount {
+                        jail: jail.clone(),
+                        count: i64::try_from(*n).unwrap_or(i64::MAX),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        jails.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.jail.cmp(&b.jail)));
+        ByJail { jails }
+    }
 }

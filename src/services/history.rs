@@ -1,150 +1,237 @@
-//! The history archive: copies fail2ban's `bans` rows into BanGUI's own `history` table,
-//! incrementally per jail, so history outlives fail2ban's purge and the dashboard's heavy
-//! aggregates never hold a lock on fail2ban's database. Each read of fail2ban's file is one
-//! short, indexed, LIMITed statement.
+//! The history archive's writer: copies fail2ban's `bans` rows into BanGUI's own `history`
+//! table, geolocated once on the way in, with the hour cells of the rollups kept in the same
+//! transaction, and purges rows past the retention. History outlives fail2ban's own purge and
+//! the dashboard never reads fail2ban's file.
+//!
+//! fail2ban writes its database with a rollback journal: a reader holding a transaction for
+//! long makes fail2ban drop ban rows. So every read of its file is one short, indexed,
+//! LIMITed statement (`Fail2banDb::rows_in_jail_after`), and the next chunk is read while the
+//! previous one is geolocated and written. Geolocation here is memory and MMDB only
+//! (`GeoCache::lookup_batch_local`); what stays unresolved is retried by the re-geolocation job
+//! (`services::history_regeo`), which may ask ip-api.
+//!
+//! Every archive write (sync, purge, re-geolocation) holds the shared writer lock, so the
+//! in-memory rollups follow the table change by change.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
-
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
 use crate::db::{self, history};
-use crate::domain::query::BLOCKLIST_JAIL;
-use crate::fail2ban::Fail2banClient;
-use crate::fail2ban::database::{BanRecord, Fail2banDb};
+use crate::domain::rollup::hour_of;
+use crate::domain::{BLOCKLIST_JAIL, GeoInfo, Origin};
+use crate::fail2ban::database::{BanRecord, Fail2banDb, Fail2banDbError};
+use crate::fail2ban::{Fail2banClient, Fail2banError};
+use crate::geo::GeoCache;
+
+use super::rollups::RollupStore;
 
 /// Rows read from fail2ban's database per statement.
-const CHUNK: u32 = 2_000;
+const CHUNK: u32 = 5_000;
+
+/// The host name of rows from the fail2ban this process talks to.
+pub const LOCAL_HOST: &str = "local";
+
+/// Why a sync run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("fail2ban runs without a database (dbfile is None); there is no history to archive")]
+    NoDatabase,
+    #[error("cannot ask fail2ban where its database is")]
+    Fail2ban(#[source] Fail2banError),
+    #[error(transparent)]
+    Fail2banDb(#[from] Fail2banDbError),
+    #[error("writing the history archive failed")]
+    Archive(#[from] sqlx::Error),
+    #[error("geolocating a batch failed")]
+    Geo(#[source] tokio::task::JoinError),
+}
+
+/// The lock every archive writer holds, shared with the re-geolocation job.
+pub type WriterLock = Arc<Mutex<()>>;
 
 pub struct HistorySync {
     db: SqlitePool,
     fail2ban: Fail2banClient,
+    geo: Arc<GeoCache>,
+    rollups: Arc<RollupStore>,
     configured: Option<PathBuf>,
     retention_days: u32,
+    writer: WriterLock,
+    /// fail2ban's database: the path (asked once, kept while fail2ban is down) and its reader.
     reader: Mutex<Option<(PathBuf, Fail2banDb)>>,
-    /// Bumped whenever the archive changes, so cached aggregates know they are stale.
-    generation: AtomicU64,
 }
 
 impl HistorySync {
     pub fn new(
         db: SqlitePool,
         fail2ban: Fail2banClient,
+        geo: Arc<GeoCache>,
+        rollups: Arc<RollupStore>,
+        writer: WriterLock,
         configured: Option<PathBuf>,
         retention_days: u32,
     ) -> Self {
         Self {
             db,
             fail2ban,
+            geo,
+            rollups,
             configured,
             retention_days,
+            writer,
             reader: Mutex::new(None),
-            generation: AtomicU64::new(0),
         }
     }
 
-    /// Changes whenever rows were added to or removed from the archive.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Relaxed)
-    }
-
-    /// Where fail2ban's database is: the configured path, else what the server reports.
-    async fn database_path(&self) -> Result<PathBuf, String> {
+    /// Where fail2ban's database is: the configured path, else the path fail2ban reports
+    /// (asked once; afterwards the sync goes on while fail2ban's socket is down).
+    async fn database_path(&self) -> Result<PathBuf, SyncError> {
         if let Some(p) = &self.configured {
             return Ok(p.clone());
         }
         match self.fail2ban.dbfile().await {
             Ok(Some(p)) => Ok(p),
-            Ok(None) => Err(
-                "fail2ban runs without a database (dbfile is None); there is no history to archive"
-                    .into(),
-            ),
-            Err(e) => Err(e.to_string()),
+            Ok(None) => Err(SyncError::NoDatabase),
+            Err(e) => Err(SyncError::Fail2ban(e)),
         }
     }
 
-    /// Copies every new row; returns how many were added to the archive.
-    pub async fn sync_once(&self) -> Result<u64, String> {
-        let path = self.database_path().await?;
+    /// Copies every new row and applies the retention; returns how many rows were added.
+    pub async fn sync_once(&self) -> Result<u64, SyncError> {
         let mut guard = self.reader.lock().await;
-        let reopen = guard.as_ref().is_none_or(|(p, _)| *p != path);
-        if reopen {
-            let reader = Fail2banDb::open(&path).await.map_err(|e| e.to_string())?;
+        if guard.is_none() {
+            let path = self.database_path().await?;
+            let reader = Fail2banDb::open(&path).await?;
             *guard = Some((path, reader));
         }
         let Some((_, reader)) = guard.as_ref() else {
-            return Err("fail2ban database not open".into());
+            return Ok(0);
         };
-        let jails = reader.jail_names().await.map_err(|e| e.to_string())?;
+        let _writing = self.writer.lock().await;
+        let jails = reader.jail_names().await?;
         let mut added = 0;
         for jail in jails {
             added += self.sync_jail(reader, &jail).await?;
         }
+        let purged = self.purge().await?;
+        if added > 0 || purged > 0 {
+            self.rollups.publish().await;
+        }
+        Ok(added)
+    }
+
+    /// Deletes whole hours older than the retention, rows and cells together.
+    async fn purge(&self) -> Result<u64, SyncError> {
         let cutoff = db::now_epoch() - i64::from(self.retention_days) * 86_400;
-        let purged = history::purge_older_than(&self.db, cutoff)
-            .await
-            .map_err(|e| e.to_string())?;
+        let hour = hour_of(cutoff);
+        let purged = history::purge_before_hour(&self.db, hour).await?;
         if purged > 0 {
+            self.rollups.drop_before(hour);
             tracing::info!(
                 purged,
                 retention_days = self.retention_days,
                 "old history deleted"
             );
         }
-        Ok(added)
+        Ok(purged)
     }
 
-    async fn sync_jail(&self, reader: &Fail2banDb, jail: &str) -> Result<u64, String> {
-        let newest: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(timeofban) FROM history WHERE jail = ?")
-                .bind(jail)
-                .fetch_one(&self.db)
-                .await
-                .map_err(|e| e.to_string())?;
-        // Re-read the newest second: fail2ban may have added rows of that second after the last run.
-        let mut cursor = newest.unwrap_or(0);
+    async fn sync_jail(&self, reader: &Fail2banDb, jail: &str) -> Result<u64, SyncError> {
+        // Re-read the newest second: fail2ban may have added rows of that second after the
+        // last run; the archive's unique key drops the ones already there.
+        let mut cursor = history::cursor(&self.db, LOCAL_HOST, jail)
+            .await?
+            .unwrap_or(0);
         let mut skip = 0u32;
         let mut added = 0;
+        let mut rows = reader.rows_in_jail_after(jail, cursor, CHUNK, skip).await?;
         loop {
-            let rows = reader
-                .rows_in_jail_after(jail, cursor, CHUNK, skip)
-                .await
-                .map_err(|e| e.to_string())?;
-            let n = rows.len();
-            let last = rows.last().map(|r| r.timeofban);
-            let batch: Vec<history::NewHistory> = rows.into_iter().map(to_history).collect();
-            added += history::insert_batch(&self.db, &batch, db::now_epoch())
-                .await
-                .map_err(|e| e.to_string())?;
-            if n < CHUNK as usize {
-                break;
-            }
-            match last {
-                Some(t) if t == cursor => skip += CHUNK,
-                Some(t) => {
-                    cursor = t;
-                    skip = 0;
+            let full = rows.len() >= CHUNK as usize;
+            if full {
+                match rows.last().map(|r| r.timeofban) {
+                    Some(t) if t == cursor => skip += CHUNK,
+                    Some(t) => {
+                        cursor = t;
+                        skip = 0;
+                    }
+                    None => {}
                 }
-                None => break,
+            }
+            let write = self.archive(rows);
+            if full {
+                let read = reader.rows_in_jail_after(jail, cursor, CHUNK, skip);
+                let (written, next) = tokio::join!(write, read);
+                added += written?;
+                rows = next?;
+            } else {
+                added += write.await?;
+                break;
             }
         }
         Ok(added)
     }
+
+    /// Geolocates and writes one chunk; the in-memory rollups follow the commit.
+    async fn archive(&self, rows: Vec<BanRecord>) -> Result<u64, SyncError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ips: Vec<IpAddr> = rows
+            .iter()
+            .filter_map(|r| r.ip.parse::<IpAddr>().ok().map(|a| a.to_canonical()))
+            .collect();
+        let geo = Arc::clone(&self.geo);
+        let found = tokio::task::spawn_blocking(move || geo.lookup_batch_local(&ips))
+            .await
+            .map_err(SyncError::Geo)?;
+        self.rollups.learn_names(
+            found
+                .values()
+                .filter_map(|g| Some((g.country_code.clone()?, g.country_name.clone()?))),
+        );
+        let batch: Vec<history::NewHistory> =
+            rows.into_iter().map(|r| to_history(r, &found)).collect();
+        let (added, deltas) = history::insert_batch(&self.db, &batch, db::now_epoch()).await?;
+        self.rollups.apply(&deltas);
+        Ok(added)
+    }
 }
 
-fn to_history(r: BanRecord) -> history::NewHistory {
+/// The stored geolocation of an answer (none for an unresolved IP).
+pub fn row_geo(info: Option<&GeoInfo>) -> history::RowGeo {
+    match info {
+        Some(g) => history::RowGeo {
+            country_code: g.country_code.clone(),
+            asn: g.asn,
+            source: g.country_code.as_ref().map(|_| g.source),
+            build: g.db_version,
+        },
+        None => history::RowGeo::default(),
+    }
+}
+
+fn to_history(r: BanRecord, geo: &HashMap<IpAddr, Arc<GeoInfo>>) -> history::NewHistory {
     let origin = if r.jail == BLOCKLIST_JAIL {
-        "blocklist"
+        Origin::Blocklist
     } else {
-        "selfblock"
+        Origin::Selfblock
     };
+    let info =
+        r.ip.parse::<IpAddr>()
+            .ok()
+            .and_then(|a| geo.get(&a.to_canonical()));
     history::NewHistory {
+        host: LOCAL_HOST.to_string(),
         matches: (!r.matches.is_empty())
             .then(|| serde_json::to_string(&r.matches).unwrap_or_default()),
-        failures: r.failures.map(|f| f as i64),
+        failures: r.failures.and_then(|f| i64::try_from(f).ok()),
         origin,
+        geo: row_geo(info.map(|g| g.as_ref())),
         jail: r.jail,
         ip: r.ip,
         timeofban: r.timeofban,

@@ -1,11 +1,12 @@
 //! Use cases that combine fail2ban, geo and the own database. Routes call these; these never
 //! see HTTP types.
 
-pub mod aggregate_cache;
 pub mod audit;
 pub mod auth;
 pub mod bans;
 pub mod dashboard;
 pub mod health;
 pub mod history;
+pub mod history_regeo;
 pub mod login_limiter;
+pub mod rollups;

@@ -6,6 +6,7 @@
 pub mod geo_cleanup;
 pub mod geo_flush;
 pub mod geo_re_resolve;
+pub mod history_regeo;
 pub mod history_sync;
 pub mod scheduler;
 pub mod session_cleanup;
@@ -22,6 +23,7 @@ pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<
     register(scheduler, geo_re_resolve::spec(state)).await?;
     register(scheduler, geo_cleanup::spec(state)).await?;
     register(scheduler, history_sync::spec(state)).await?;
+    register(scheduler, history_regeo::spec(state)).await?;
     register(scheduler, session_cleanup::spec(state)).await?;
     Ok(())
 }
