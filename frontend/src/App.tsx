@@ -119,9 +119,12 @@ export function Providers({ children }: { children: ReactNode }) {
   );
 }
 
+/** React Router 6 with its v7 behaviour switched on (no upgrade warnings, same semantics as v7). */
+export const routerFuture = { v7_startTransition: true, v7_relativeSplatPath: true } as const;
+
 export function App() {
   return (
-    <BrowserRouter>
+    <BrowserRouter future={routerFuture}>
       <Providers>
         <AppRoutes />
       </Providers>
