@@ -1,9 +1,11 @@
 // Application shell: providers, routes, the guard that sends visitors to /setup or /login, the
 // role-aware navigation, and the footer with the server version. No data fetching of its own
-// beyond what AuthProvider loads.
-import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+// beyond what AuthProvider loads. Providers hold one TanStack Query client per mounted app.
+import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { api, setRedirectHandler } from './api/client';
+import { createQueryClient } from './api/queries';
 import type { Role } from './api/types';
 import { AuthProvider, useAuth } from './auth';
 import { ConfirmProvider, ErrorBanner, Loading, ToastProvider, useToast } from './components/feedback';
@@ -49,6 +51,7 @@ function Shell({ children }: { children: ReactNode }) {
   const auth = useAuth();
   const nav = useNavigate();
   const toast = useToast();
+  const queryClient = useQueryClient();
   const role = auth.session?.role;
   const logout = async () => {
     try {
@@ -57,6 +60,8 @@ function Shell({ children }: { children: ReactNode }) {
       toast(explainError(err), 'error');
     }
     auth.setSession(null);
+    // The next user must not see this one's cached data.
+    queryClient.clear();
     nav('/login', { replace: true });
   };
   return (
@@ -110,18 +115,24 @@ export function AppRoutes() {
 }
 
 export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(createQueryClient);
   return (
-    <ToastProvider>
-      <ConfirmProvider>
-        <AuthProvider>{children}</AuthProvider>
-      </ConfirmProvider>
-    </ToastProvider>
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>
+        <ConfirmProvider>
+          <AuthProvider>{children}</AuthProvider>
+        </ConfirmProvider>
+      </ToastProvider>
+    </QueryClientProvider>
   );
 }
 
+/** React Router 6 with its v7 behaviour switched on (no upgrade warnings, same semantics as v7). */
+export const routerFuture = { v7_startTransition: true, v7_relativeSplatPath: true } as const;
+
 export function App() {
   return (
-    <BrowserRouter>
+    <BrowserRouter future={routerFuture}>
       <Providers>
         <AppRoutes />
       </Providers>

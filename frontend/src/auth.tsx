@@ -1,5 +1,7 @@
 // Session context: who is signed in, with which role, and the server version for the footer.
-// Loads /setup, /auth/session and /health once; pages read it, they never refetch it themselves.
+// Loads /setup, /auth/session and /health through the query client on start and on `refresh`;
+// pages read it, they never refetch it themselves.
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api } from './api/client';
 import type { Health, Session } from './api/types';
@@ -23,16 +25,19 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(null);
   const [health, setHealth] = useState<Health | null>(null);
   const [bootError, setBootError] = useState<unknown>(null);
+  const queryClient = useQueryClient();
 
   const refresh = useCallback(async () => {
-    api.health().then(setHealth, () => setHealth(null));
+    const fresh = <T,>(queryKey: string[], queryFn: () => Promise<T>) =>
+      queryClient.fetchQuery({ queryKey, queryFn, staleTime: 0, retry: false });
+    fresh(['health'], api.health).then(setHealth, () => setHealth(null));
     try {
-      const s = await api.setupState();
+      const s = await fresh(['setup'], api.setupState);
       setSetupCompleted(s.completed);
       setBootError(null);
       if (s.completed) {
         try {
-          setSession(await api.session());
+          setSession(await fresh(['auth', 'session'], api.session));
         } catch {
           setSession(null);
         }
@@ -44,7 +49,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } finally {
       setReady(true);
     }
-  }, []);
+  }, [queryClient]);
 
   useEffect(() => {
     void refresh();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import {
-  countryName, explainError, flagEmoji, formatAsn, formatBanEnd, formatDuration, hasRole, thresholdLevel,
+  countryName, explainError, flagEmoji, formatAsn, formatBanEnd, formatDateTime, formatDuration, hasRole, thresholdLevel,
 } from './format';
 
 describe('flagEmoji', () => {
@@ -38,6 +38,18 @@ describe('formatDuration', () => {
   });
   it('calls negative durations permanent', () => {
     expect(formatDuration(-1)).toBe('permanent');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('reads a number as seconds since the epoch, as the users API sends created_at', () => {
+    const iso = '2026-03-04T05:06:00Z';
+    expect(formatDateTime(Date.parse(iso) / 1000)).toBe(formatDateTime(iso));
+    expect(formatDateTime(Date.parse(iso) / 1000)).toMatch(/2026/);
+  });
+  it('shows a dash for nothing', () => {
+    expect(formatDateTime(null)).toBe('—');
+    expect(formatDateTime(undefined)).toBe('—');
   });
 });
 

@@ -23,10 +23,13 @@ export function countryName(code: string | null | undefined, supplied?: string |
   }
 }
 
-/** Date and time in the browser's locale, 24-hour clock; "—" when absent or invalid. */
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
+/**
+ * Date and time in the browser's locale, 24-hour clock; "—" when absent or invalid. Takes an
+ * RFC 3339 string or, as some API fields carry, a number of seconds since the Unix epoch.
+ */
+export function formatDateTime(when: string | number | null | undefined): string {
+  if (when === null || when === undefined || when === '') return '—';
+  const d = new Date(typeof when === 'number' ? when * 1000 : when);
   if (Number.isNaN(d.getTime())) return '—';
   return d.toLocaleString(undefined, {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
@@ -50,8 +53,8 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** End of a ban: "permanent" for null, otherwise the date plus the time left relative to `now`. */
-export function formatBanEnd(iso: string | null, now: Date = new Date()): string {
-  if (iso === null) return 'permanent';
+export function formatBanEnd(iso: string | null | undefined, now: Date = new Date()): string {
+  if (iso === null || iso === undefined) return 'permanent';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const left = (d.getTime() - now.getTime()) / 1000;

@@ -1,16 +1,15 @@
 // Audit log (admins): who did what, when, from where, with which result; paged.
 import { useState } from 'react';
-import { api } from '../api/client';
+import { queries, useApi } from '../api/queries';
 import { Empty, ErrorBanner, Loading } from '../components/feedback';
 import { Pager } from '../components/Pager';
 import { formatDateTime } from '../lib/format';
-import { usePoll } from '../lib/usePoll';
 
 const PAGE_SIZE = 50;
 
 export function AuditPage() {
   const [page, setPage] = useState(1);
-  const audit = usePoll(() => api.audit(page, PAGE_SIZE), [page]);
+  const audit = useApi(queries.audit(page, PAGE_SIZE));
   return (
     <>
       <h1>Audit log</h1>

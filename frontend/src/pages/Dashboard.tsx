@@ -1,8 +1,7 @@
 // Dashboard: status bar (polled), filters, ban table (polled, paged, country-filterable), trend
 // chart, top countries. Reads filters from the URL so the map links straight here.
 import { useState } from 'react';
-import { api } from '../api/client';
-import type { Status } from '../api/types';
+import { BANS_POLL_MS, queries, STATUS_POLL_MS, useApi } from '../api/queries';
 import { BanTable } from '../components/BanTable';
 import { TopCountries, TrendChart } from '../components/charts';
 import { Empty, ErrorBanner, Loading } from '../components/feedback';
@@ -10,12 +9,11 @@ import { FilterBar, useFilters } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { StatusBar } from '../components/StatusBar';
 import { formatCount } from '../lib/format';
-import { BANS_POLL_MS, STATUS_POLL_MS, usePoll } from '../lib/usePoll';
 
 const PAGE_SIZE = 50;
 
 export function StatusSection() {
-  const st = usePoll<Status>(() => api.status(), [], STATUS_POLL_MS);
+  const st = useApi(queries.status());
   if (st.loading && !st.data) return <Loading label="Loading server status…" />;
   return (
     <>
@@ -34,10 +32,10 @@ export function DashboardPage() {
     setLastKey(key);
     setPage(1);
   }
-  const bans = usePoll(() => api.bans({ range, origin, country, page, page_size: PAGE_SIZE }), [range, origin, country, page], BANS_POLL_MS);
-  const trend = usePoll(() => api.trend({ range, origin }), [range, origin], BANS_POLL_MS);
-  const byCountry = usePoll(() => api.byCountry({ range, origin }), [range, origin], BANS_POLL_MS);
-  const byJail = usePoll(() => api.byJail({ range, origin }), [range, origin], BANS_POLL_MS);
+  const bans = useApi(queries.bans({ range, origin, country, page, page_size: PAGE_SIZE }));
+  const trend = useApi(queries.trend({ range, origin }));
+  const byCountry = useApi(queries.byCountry({ range, origin }));
+  const byJail = useApi(queries.byJail({ range, origin }));
 
   return (
     <>

@@ -3,12 +3,12 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api/client';
+import { BANS_POLL_MS, queries, useApi } from '../api/queries';
 import { useAuth } from '../auth';
 import { CountryCell } from '../components/BanTable';
 import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
 import { Pager } from '../components/Pager';
 import { explainError, formatAsn, formatBanEnd, formatCount, formatDateTime, formatDuration, hasRole } from '../lib/format';
-import { BANS_POLL_MS, usePoll } from '../lib/usePoll';
 
 const PAGE_SIZE = 25;
 
@@ -18,10 +18,10 @@ export function JailDetailPage() {
   const canWrite = hasRole(session?.role, 'operator');
   const toast = useToast();
   const confirm = useConfirm();
-  const detail = usePoll(() => api.jail(name), [name]);
+  const detail = useApi(queries.jail(name));
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState('');
-  const banned = usePoll(() => api.jailBanned(name, { page, page_size: PAGE_SIZE, search: search.trim() || undefined }), [name, page, search], BANS_POLL_MS);
+  const banned = useApi(queries.jailBanned(name, { page, page_size: PAGE_SIZE, search: search.trim() || undefined }));
   const [newIgnore, setNewIgnore] = useState('');
 
   const run = async (fn: () => Promise<unknown>, done: string, after: () => void) => {

@@ -3,19 +3,20 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../api/client';
+import { queries, STATUS_POLL_MS, useApi, useRefreshAll } from '../api/queries';
 import type { Lookup } from '../api/types';
 import { useAuth } from '../auth';
 import { CountryCell } from '../components/BanTable';
 import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
 import { explainError, formatAsn, formatCount, hasRole } from '../lib/format';
-import { STATUS_POLL_MS, usePoll } from '../lib/usePoll';
 
 export function JailsPage() {
   const { session } = useAuth();
   const canWrite = hasRole(session?.role, 'operator');
   const toast = useToast();
   const confirm = useConfirm();
-  const jails = usePoll(() => api.jails(), [], STATUS_POLL_MS);
+  const jails = useApi(queries.jails());
+  const refreshAll = useRefreshAll();
   const [busy, setBusy] = useState<string | null>(null);
 
   const act = async (label: string, fn: () => Promise<unknown>, done: string) => {
@@ -23,7 +24,7 @@ export function JailsPage() {
     try {
       await fn();
       toast(done);
-      jails.reload();
+      refreshAll();
     } catch (err) {
       toast(explainError(err), 'error');
     } finally {
@@ -94,8 +95,8 @@ export function JailsPage() {
       </section>
       {canWrite && (
         <div className="grid2">
-          <BanForm jails={names} onChanged={jails.reload} />
-          <UnbanForm jails={names} onChanged={jails.reload} />
+          <BanForm jails={names} onChanged={refreshAll} />
+          <UnbanForm jails={names} onChanged={refreshAll} />
         </div>
       )}
       <LookupForm />

@@ -1,28 +1,32 @@
 // Map page: world choropleth of bans by country (thresholds from /settings/map, editable by
 // admins), click a country to filter the table below.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api } from '../api/client';
+import { BANS_POLL_MS, queries, useApi } from '../api/queries';
 import { useAuth } from '../auth';
 import { BanTable } from '../components/BanTable';
 import { Empty, ErrorBanner, Loading, useToast } from '../components/feedback';
 import { FilterBar, useFilters } from '../components/Filters';
 import { WorldMap } from '../components/WorldMap';
 import { countryName, explainError, hasRole } from '../lib/format';
-import { BANS_POLL_MS, usePoll } from '../lib/usePoll';
 
 type Thresholds = [number, number, number];
 const DEFAULT_THRESHOLDS: Thresholds = [10, 50, 200];
 
+/** The document types the thresholds as a list; the map needs exactly three. */
+function asThresholds(list: number[] | undefined): Thresholds {
+  const [a, b, c] = list ?? [];
+  return a !== undefined && b !== undefined && c !== undefined ? [a, b, c] : DEFAULT_THRESHOLDS;
+}
+
 export function MapPage() {
   const { session } = useAuth();
   const { range, origin, country, set } = useFilters();
-  const byCountry = usePoll(() => api.byCountry({ range, origin }), [range, origin], BANS_POLL_MS);
-  const settings = usePoll(() => api.mapSettings(), []);
-  const bans = usePoll(
-    () => (country ? api.bans({ range, origin, country, page: 1, page_size: 100 }) : Promise.resolve(null)),
-    [range, origin, country], BANS_POLL_MS,
-  );
-  const thresholds = settings.data?.thresholds ?? DEFAULT_THRESHOLDS;
+  const byCountry = useApi(queries.byCountry({ range, origin }));
+  const settings = useApi(queries.mapSettings());
+  const bans = useApi({ ...queries.bans({ range, origin, country, page: 1, page_size: 100 }), enabled: country !== null });
+  const thresholds = useMemo(() => asThresholds(settings.data?.thresholds), [settings.data]);
 
   return (
     <>
@@ -49,14 +53,15 @@ export function MapPage() {
         )}
       </section>
       {hasRole(session?.role, 'admin') && settings.data && (
-        <ThresholdForm initial={thresholds} onSaved={settings.reload} />
+        <ThresholdForm initial={thresholds} />
       )}
     </>
   );
 }
 
-function ThresholdForm({ initial, onSaved }: { initial: Thresholds; onSaved: () => void }) {
+function ThresholdForm({ initial }: { initial: Thresholds }) {
   const toast = useToast();
+  const queryClient = useQueryClient();
   const [vals, setVals] = useState<string[]>(initial.map(String));
   useEffect(() => setVals(initial.map(String)), [initial]);
   const nums = vals.map((v) => Number(v));
@@ -65,9 +70,9 @@ function ThresholdForm({ initial, onSaved }: { initial: Thresholds; onSaved: () 
     e.preventDefault();
     if (!valid) return;
     try {
-      await api.setMapSettings(nums as Thresholds);
+      const saved = await api.setMapSettings(nums as Thresholds);
+      queryClient.setQueryData(queries.mapSettings().queryKey, saved);
       toast('Map thresholds saved.');
-      onSaved();
     } catch (err) {
       toast(explainError(err), 'error');
     }

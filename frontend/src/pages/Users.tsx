@@ -2,11 +2,11 @@
 // API tokens (list, create with the secret shown once, revoke).
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
+import { queries, useApi } from '../api/queries';
 import type { Role } from '../api/types';
 import { useAuth } from '../auth';
 import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
 import { explainError, formatDateTime, hasRole } from '../lib/format';
-import { usePoll } from '../lib/usePoll';
 import { passwordProblem } from './Setup';
 
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
@@ -25,7 +25,7 @@ export function UsersPage() {
 function UsersSection({ me }: { me: string }) {
   const toast = useToast();
   const confirm = useConfirm();
-  const users = usePoll(() => api.users(), []);
+  const users = useApi(queries.users());
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
@@ -110,7 +110,7 @@ function UsersSection({ me }: { me: string }) {
 function TokensSection({ myRole }: { myRole: Role }) {
   const toast = useToast();
   const confirm = useConfirm();
-  const tokens = usePoll(() => api.tokens(), []);
+  const tokens = useApi(queries.tokens());
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>(myRole);
   const [days, setDays] = useState('90');

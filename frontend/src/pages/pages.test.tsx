@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AppRoutes, Providers } from '../App';
+import { AppRoutes, Providers, routerFuture } from '../App';
 import { passwordProblem } from './Setup';
 
 type Handler = (url: string, init: RequestInit) => [number, unknown];
@@ -23,7 +23,7 @@ function stubApi(role: 'admin' | 'operator' | 'viewer' | null, extra: Handler = 
 }
 
 function renderAt(path: string) {
-  return render(<MemoryRouter initialEntries={[path]}><Providers><AppRoutes /></Providers></MemoryRouter>);
+  return render(<MemoryRouter initialEntries={[path]} future={routerFuture}><Providers><AppRoutes /></Providers></MemoryRouter>);
 }
 
 afterEach(() => vi.unstubAllGlobals());
