@@ -22,7 +22,11 @@ use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::bans::BanService;
 use crate::services::history::HistorySync;
+use crate::services::jails::JailService;
+use crate::services::map_settings::MapSettingsService;
+use crate::services::server_settings::ServerSettingsService;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -126,8 +130,13 @@ impl Application {
             settings.fail2ban.database_path.clone(),
             settings.history.retention_days,
         ));
+        let jobs = crate::tasks::JobMonitor::new(metrics.job_failures.clone());
         let state = AppState {
             settings: Arc::new(settings),
+            bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
+            jails: JailService::new(fail2ban.clone()),
+            server: ServerSettingsService::new(fail2ban.clone()),
+            map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
             fail2ban,
             geo,
@@ -137,6 +146,7 @@ impl Application {
             aggregates: Arc::default(),
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
+            jobs,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -240,6 +250,7 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .wrap(from_fn(crate::cors::cors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_telemetry))
+            .wrap(from_fn(middleware::security_headers))
             .configure(routes::configure)
             .default_service(web::to(routes::frontend::serve))
     })

@@ -13,7 +13,12 @@ use crate::metrics::Metrics;
 use crate::services::aggregate_cache::AggregateCache;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::bans::BanService;
 use crate::services::history::HistorySync;
+use crate::services::jails::JailService;
+use crate::services::map_settings::MapSettingsService;
+use crate::services::server_settings::ServerSettingsService;
+use crate::tasks::JobMonitor;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,9 +29,15 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
+    pub bans: BanService,
+    pub jails: JailService,
+    pub server: ServerSettingsService,
+    pub map_settings: MapSettingsService,
     pub aggregates: Arc<AggregateCache>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
+    /// Outcomes of the background jobs' runs (for health and `/metrics`).
+    pub jobs: JobMonitor,
 }
 
 impl AppState {

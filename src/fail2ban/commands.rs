@@ -260,13 +260,10 @@ impl Fail2banClient {
             .map(drop)
     }
 
-    /// Removes an address or network from a jail's ignore list.
-    pub async fn remove_ignore(
-        &self,
-        jail: &JailName,
-        target: &IgnoreTarget,
-    ) -> Result<(), Fail2banError> {
-        self.call(&["set", jail.as_str(), "delignoreip", &target.to_string()])
+    /// Removes an entry from a jail's ignore list, named as fail2ban lists it (the caller takes
+    /// it from [`Self::ignore_list`]; it goes to the socket as one argument, never to a shell).
+    pub async fn remove_ignore(&self, jail: &JailName, entry: &str) -> Result<(), Fail2banError> {
+        self.call(&["set", jail.as_str(), "delignoreip", entry])
             .await
             .map(drop)
     }
@@ -300,6 +297,14 @@ impl Fail2banClient {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether fail2ban's configuration enables `jail` (read with `fail2ban-client -d`, which
+    /// parses the configuration files and changes nothing on the server).
+    pub async fn is_configured_jail(&self, jail: &JailName) -> Result<bool, Fail2banError> {
+        let dump = self.run_client(&["-d"]).await?;
+        let wanted = format!("['add', '{}',", jail.as_str());
+        Ok(dump.lines().any(|l| l.trim_start().starts_with(&wanted)))
     }
 
     /// Reloads the configuration of one running jail or of the whole server (through

@@ -4,8 +4,12 @@
 pub mod aggregate_cache;
 pub mod audit;
 pub mod auth;
+pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
 pub mod health;
 pub mod history;
+pub mod jails;
 pub mod login_limiter;
+pub mod map_settings;
+pub mod server_settings;
