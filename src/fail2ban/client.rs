@@ -180,7 +180,7 @@ impl Fail2banClient {
     }
 
     /// Sends one command and returns the reply bytes without the end marker.
-    pub async fn raw(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
+    async fn raw(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
         let _permit = self
             .permits
             .acquire()

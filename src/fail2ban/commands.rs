@@ -153,19 +153,6 @@ impl Fail2banClient {
         Ok(int("banip", v)? > 0)
     }
 
-    /// Bans many addresses in one command; returns how many were newly banned. fail2ban is
-    /// blocked while it runs the actions (seconds per thousand), so callers should chunk.
-    pub async fn ban_many(&self, jail: &JailName, ips: &[BanIp]) -> Result<u64, Fail2banError> {
-        if ips.is_empty() {
-            return Ok(0);
-        }
-        let texts: Vec<String> = ips.iter().map(ToString::to_string).collect();
-        let mut words = vec!["set", jail.as_str(), "banip"];
-        words.extend(texts.iter().map(String::as_str));
-        let v = self.call(&words).await?;
-        Ok(int("banip", v)?.max(0) as u64)
-    }
-
     /// Unbans `ip` in `jail`; `true` if it was banned there.
     pub async fn unban(&self, jail: &JailName, ip: BanIp) -> Result<bool, Fail2banError> {
         let v = self
