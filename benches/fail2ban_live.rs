@@ -29,7 +29,10 @@ fn live(c: &mut Criterion) {
         .collect();
     rt.block_on(async {
         for chunk in ips.chunks(1000) {
-            client.ban_many(&jail, chunk).await.expect("ban");
+            let texts: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+            let mut words = vec!["set", jail.as_str(), "banip"];
+            words.extend(texts.iter().map(String::as_str));
+            client.call(&words).await.expect("ban");
         }
         let all = client.banned_all().await.expect("banned");
         assert_eq!(

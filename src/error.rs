@@ -268,6 +268,32 @@ impl From<crate::fail2ban::Fail2banError> for ApiError {
     }
 }
 
+impl From<crate::services::jails::JailError> for ApiError {
+    fn from(e: crate::services::jails::JailError) -> Self {
+        use crate::services::jails::JailError as J;
+        match e {
+            J::Fail2ban(f) => f.into(),
+            J::IgnoreEntryNotFound {
+                ref jail,
+                ref entry,
+            } => {
+                let details = serde_json::json!({"jail": jail, "entry": entry});
+                Self::not_found("ignoreip_not_found", e.to_string()).with_details(details)
+            }
+        }
+    }
+}
+
+impl From<crate::services::map_settings::MapSettingsError> for ApiError {
+    fn from(e: crate::services::map_settings::MapSettingsError) -> Self {
+        use crate::services::map_settings::MapSettingsError as M;
+        match e {
+            M::Invalid(d) => d.into(),
+            M::Database(db) => db.into(),
+        }
+    }
+}
+
 impl From<crate::fail2ban::Fail2banDbError> for ApiError {
     fn from(e: crate::fail2ban::Fail2banDbError) -> Self {
         tracing::warn!(error = %e, "fail2ban database unavailable");

@@ -22,10 +22,14 @@ use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jails::JailService;
+use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
+use crate::services::server_settings::ServerSettingsService;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -150,8 +154,13 @@ impl Application {
             Arc::clone(&geo),
             rollups,
         ));
+        let jobs = crate::tasks::JobMonitor::new(metrics.job_failures.clone());
         let state = AppState {
             settings: Arc::new(settings),
+            bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
+            jails: JailService::new(fail2ban.clone()),
+            server: ServerSettingsService::new(fail2ban.clone()),
+            map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
             fail2ban,
             geo,
@@ -162,6 +171,7 @@ impl Application {
             dashboard,
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
+            jobs,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -265,6 +275,7 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .wrap(from_fn(crate::cors::cors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_telemetry))
+            .wrap(from_fn(middleware::security_headers))
             .configure(routes::configure)
             .default_service(web::to(routes::frontend::serve))
     })

@@ -12,9 +12,14 @@ use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
+use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::HistorySync;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jails::JailService;
+use crate::services::map_settings::MapSettingsService;
+use crate::services::server_settings::ServerSettingsService;
+use crate::tasks::JobMonitor;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,8 +32,14 @@ pub struct AppState {
     pub history: Arc<HistorySync>,
     pub regeo: Arc<HistoryRegeo>,
     pub dashboard: Arc<DashboardService>,
+    pub bans: BanService,
+    pub jails: JailService,
+    pub server: ServerSettingsService,
+    pub map_settings: MapSettingsService,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
+    /// Outcomes of the background jobs' runs (for health and `/metrics`).
+    pub jobs: JobMonitor,
 }
 
 impl AppState {

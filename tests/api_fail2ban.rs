@@ -421,3 +421,326 @@ async fn a_stopped_fail2ban_is_a_502_naming_the_socket_and_the_app_recovers_when
     );
     app.stop().await;
 }
+
+async fn app_with_env(f2b: &Fail2banServer, env: &[(&str, &str)]) -> TestApp {
+    let mut builder = TestApp::builder().fail2ban(f2b);
+    for (key, value) in env {
+        builder = builder.env(key, *value);
+    }
+    let app = builder.spawn().await;
+    app.setup_admin().await;
+    app
+}
+
+fn audit_rows(audit: &Value, action: &str) -> Vec<Value> {
+    audit["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|i| i["action"] == action)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_jail_lists_in_rounds_all_succeed_even_while_fail2ban_pauses() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[]).await;
+    for round in 0..5 {
+        if round == 2 {
+            f2b.pause();
+        }
+        let requests: Vec<_> = (0..64)
+            .map(|_| {
+                let http = app.http.clone();
+                let url = app.url("/api/v1/jails");
+                tokio::spawn(async move {
+                    let res = http.get(url).send().await.expect("request sent");
+                    let status = res.status().as_u16();
+                    (status, res.text().await.unwrap_or_default())
+                })
+            })
+            .collect();
+        if round == 2 {
+            // A busy fail2ban (here: paused for longer than the old 300 ms connect budget)
+            // refuses connections with EAGAIN; that is waited for, not reported as offline.
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            f2b.resume();
+        }
+        for request in requests {
+            let (status, body) = request.await.expect("task");
+            assert_eq!(status, 200, "round {round}: {body}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_frozen_fail2ban_is_a_504_timeout_not_a_502_unreachable() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[("BANGUI_FAIL2BAN_COMMAND_TIMEOUT_SECONDS", "1")]).await;
+    f2b.pause();
+    let (status, body) = app.get_json("/api/v1/jails").await;
+    let (second, body2) = app.get_json("/api/v1/bans/active").await;
+    f2b.resume();
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (504, Some("fail2ban_timeout")),
+        "{body}"
+    );
+    assert_eq!(
+        (second, body2["error_code"].as_str()),
+        (504, Some("fail2ban_timeout")),
+        "{body2}"
+    );
+    wait_for(&app, "/api/v1/jails", |b| b["items"].as_array().is_some()).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn with_the_own_database_locked_no_fail2ban_action_runs_and_the_caller_gets_an_error() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[("BANGUI_DATABASE_BUSY_TIMEOUT_MS", "300")]).await;
+    // Warm the session cache so that authentication needs no database write.
+    assert_eq!(app.get_json("/api/v1/jails").await.0, 200);
+
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", app.database_path().display());
+    let mut lock = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut lock)
+        .await
+        .expect("lock");
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/bans",
+            json!({"ip": "203.0.113.55", "jail": "sshd"}),
+        )
+        .await;
+    let (stop_status, stop_body) = app
+        .send_json(Method::POST, "/api/v1/jails/sshd/stop", json!({}))
+        .await;
+    sqlx::query("ROLLBACK")
+        .execute(&mut lock)
+        .await
+        .expect("unlock");
+    lock.close().await.expect("close");
+
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (503, Some("audit_unavailable")),
+        "{body}"
+    );
+    assert!(!f2b.banned("sshd").contains(&"203.0.113.55".to_string()));
+    assert_eq!(stop_status, 503, "{stop_body}");
+    assert!(f2b.client(&["status"]).contains("sshd"), "sshd still runs");
+
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/bans",
+            json!({"ip": "203.0.113.55", "jail": "sshd"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, audit) = app.get_json("/api/v1/audit").await;
+    let bans = audit_rows(&audit, "ban");
+    assert_eq!(bans.len(), 1, "one ban, one record: {audit}");
+    assert_eq!(bans[0]["result"], "ok");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_log_target_is_a_special_target_or_a_file_in_the_current_log_directory_and_is_audited() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[]).await;
+    let before = f2b.dir().join("fail2ban.log").display().to_string();
+    let escape = f2b.dir().join("log/../../escape.log").display().to_string();
+    for bad in [
+        "/etc/cron.d/bangui",
+        "/tmp/x.log",
+        escape.as_str(),
+        "fail2ban.log",
+    ] {
+        let (status, body) = app
+            .send_json(
+                Method::PUT,
+                "/api/v1/server/settings",
+                json!({"logtarget": bad}),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["details"]["field"], "logtarget", "{body}");
+    }
+    assert!(!std::path::Path::new("/etc/cron.d/bangui").exists());
+
+    let other = f2b.dir().join("other.log").display().to_string();
+    let (status, body) = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/server/settings",
+            json!({"logtarget": other}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["logtarget"].as_str()),
+        (200, Some(other.as_str())),
+        "{body}"
+    );
+    let (status, body) = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/server/settings",
+            json!({"logtarget": "stderr"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["logtarget"].as_str()),
+        (200, Some("STDERR")),
+        "{body}"
+    );
+
+    let (_, audit) = app.get_json("/api/v1/audit").await;
+    let changes = audit_rows(&audit, "server.settings");
+    let details: Vec<&Value> = changes
+        .iter()
+        .filter(|r| r["result"] == "ok")
+        .map(|r| &r["details"]["logtarget"])
+        .collect();
+    assert!(
+        details.contains(&&json!({"old": before, "new": other})),
+        "{audit}"
+    );
+    assert!(
+        details.contains(&&json!({"old": other, "new": "STDERR"})),
+        "{audit}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_zero_length_ignore_network_is_refused_and_every_entry_is_removable_as_shown() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[]).await;
+    let path = "/api/v1/jails/sshd/ignoreip";
+    for bad in ["0.0.0.0/0", "10.0.0.0/0", "::/0", "2001:db8::/0"] {
+        let (status, body) = app.send_json(Method::POST, path, json!({"ip": bad})).await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (400, Some("invalid_ignoreip")),
+            "{bad}: {body}"
+        );
+    }
+    // A /0 network that reached fail2ban another way is listed as a bare address.
+    f2b.client(&["set", "sshd", "addignoreip", "0.0.0.0/0"]);
+    f2b.client(&["set", "sshd", "addignoreip", "::/0"]);
+    let (status, body) = app
+        .send_json(Method::POST, path, json!({"ip": "10.20.30.40/16"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = app.get_json(path).await;
+    let shown: Vec<String> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    for entry in &shown {
+        let (status, body) = app
+            .send_json(Method::DELETE, path, json!({"ip": entry}))
+            .await;
+        assert_eq!(status, 200, "removing {entry} as shown: {body}");
+        assert!(
+            !body["items"]
+                .as_array()
+                .expect("items")
+                .contains(&json!(entry))
+        );
+    }
+    assert_eq!(app.get_json(path).await.1["items"], json!([]));
+
+    let (status, body) = app
+        .send_json(Method::DELETE, path, json!({"ip": "192.0.2.99"}))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("ignoreip_not_found")),
+        "{body}"
+    );
+    assert!(
+        !body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("list.remove")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn special_addresses_and_the_hosts_own_addresses_cannot_be_banned() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[]).await;
+    let own: Vec<String> = bangui::services::ban_policy::host_addresses()
+        .into_iter()
+        .map(|ip| ip.to_string())
+        .collect();
+    let special = [
+        "127.0.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.251",
+        "169.254.10.20",
+        "::1",
+        "::",
+        "ff02::1",
+        "fe80::1",
+    ];
+    for ip in special.iter().map(|s| s.to_string()).chain(own) {
+        let (status, body) = app
+            .send_json(
+                Method::POST,
+                "/api/v1/bans",
+                json!({"ip": ip, "jail": "sshd"}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (400, Some("invalid_ip")),
+            "{ip}: {body}"
+        );
+    }
+    assert!(f2b.banned("sshd").is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn starting_an_unknown_jail_is_a_404_without_reloading_fail2ban() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[]).await;
+    let (status, _) = app
+        .send_json(Method::POST, "/api/v1/jails/bangui-app/stop", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .send_json(Method::POST, "/api/v1/jails/nosuchjail/start", json!({}))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("jail_not_found")),
+        "{body}"
+    );
+    // A reload would have started every enabled jail again.
+    assert!(!f2b.client(&["status"]).contains("bangui-app"));
+    let (status, body) = app
+        .send_json(Method::POST, "/api/v1/jails/bangui-app/start", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(f2b.client(&["status"]).contains("bangui-app"));
+    app.stop().await;
+}

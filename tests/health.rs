@@ -8,6 +8,7 @@ use support::fail2ban::Fail2banServer;
 #[tokio::test]
 async fn health_is_degraded_but_served_when_fail2ban_and_the_mmdb_are_absent() {
     let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
     let (status, body) = app.get_json("/api/v1/health").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "degraded");
@@ -150,5 +151,147 @@ async fn cross_origin_access_is_granted_only_to_configured_origins() {
         .await
         .expect("sent");
     assert!(res.headers().get("access-control-allow-origin").is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn anonymous_health_names_no_file_or_socket_path_and_no_error_text() {
+    let app = TestApp::builder().spawn().await;
+    let res = app
+        .anonymous()
+        .get(app.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["fail2ban"], serde_json::json!({"state": "offline"}));
+    assert_eq!(body["geoip"], serde_json::json!({"state": "absent"}));
+    assert!(!text.contains('/'), "no path in the public report: {text}");
+    assert!(
+        !text.contains("sock") && !text.contains("error\""),
+        "{text}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_job_makes_health_degraded_with_its_last_error_and_is_counted_in_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory is no SQLite database: every history sync fails.
+    let app = TestApp::builder()
+        .env(
+            "BANGUI_FAIL2BAN_DATABASE_PATH",
+            dir.path().display().to_string(),
+        )
+        .env("BANGUI_HISTORY_SYNC_INTERVAL_SECONDS", "1")
+        .spawn()
+        .await;
+    app.setup_admin().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let job = loop {
+        let (_, body) = app.get_json("/api/v1/health").await;
+        let job = body["jobs"]["history_sync"].clone();
+        if job["failing"] == true {
+            break job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failure seen: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(
+        job["last_error"]["at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{job}"
+    );
+    assert!(
+        job["last_error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{job}"
+    );
+    assert!(job["failures"].as_u64().is_some_and(|n| n >= 1), "{job}");
+    let (_, body) = app.get_json("/api/v1/health").await;
+    assert_eq!(body["status"], "degraded");
+    let anonymous = app
+        .anonymous()
+        .get(app.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    let summary: serde_json::Value = anonymous.json().await.unwrap();
+    assert!(
+        summary["failing_jobs"]
+            .as_array()
+            .unwrap()
+            .contains(&"history_sync".into())
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("job_failures_total{job=\"history_sync\"}"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::builder().spawn().await;
+    for path in [
+        "/api/v1/health/live",
+        "/api/v1/no/such/route",
+        "/api/docs/",
+        "/",
+        "/metrics",
+    ] {
+        let res = app.anonymous().get(app.url(path)).send().await.unwrap();
+        let h = res.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp:?}");
+        assert_eq!(
+            h.get("x-content-type-options").unwrap(),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer", "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_known_path_is_a_405_in_the_error_contract() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    let res = app
+        .request(reqwest::Method::PUT, "/api/v1/jails")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers().get("allow").unwrap(), "GET");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "method_not_allowed");
+    assert_eq!(body["details"]["allowed"], serde_json::json!(["GET"]));
+    let res = app
+        .request(reqwest::Method::PATCH, "/api/v1/jails/sshd/ignoreip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers().get("allow").unwrap(), "DELETE, GET, POST");
+    let (status, body) = app.get_json("/api/v1/no/such/route").await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("route_not_found"))
+    );
     app.stop().await;
 }

@@ -1,4 +1,5 @@
-//! Public health endpoints: `/health` (full report), `/health/live` and `/health/ready`.
+//! Public health endpoints: `/health` (states for anyone, the full report for authenticated
+//! callers), `/health/live` and `/health/ready`.
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
@@ -6,19 +7,27 @@ use serde_json::json;
 use crate::services::health::{self, OverallState};
 use crate::state::AppState;
 
+use super::guard::Caller;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health_report).service(live).service(ready);
 }
 
-/// Health of the process and its dependencies.
+/// Health of the process and its dependencies. Anonymous callers get the states only; a
+/// logged-in caller (or one with an API token) also gets socket and file paths, error messages
+/// and each job's last success and last error.
 #[utoipa::path(get, path = "/api/v1/health", tag = "health", security(()),
     responses((status = 200, description = "ok or degraded"), (status = 503, description = "unavailable")))]
 #[get("/health")]
-pub async fn health_report(state: web::Data<AppState>) -> HttpResponse {
+pub async fn health_report(caller: Option<Caller>, state: web::Data<AppState>) -> HttpResponse {
     let report = health::report(&state).await;
-    match report.status {
-        OverallState::Unavailable => HttpResponse::ServiceUnavailable().json(report),
-        _ => HttpResponse::Ok().json(report),
+    let mut res = match report.status {
+        OverallState::Unavailable => HttpResponse::ServiceUnavailable(),
+        _ => HttpResponse::Ok(),
+    };
+    match caller {
+        Some(_) => res.json(report),
+        None => res.json(report.summary()),
     }
 }
 
@@ -37,7 +46,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match health::ready(&state).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(e) => {
-            HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "error": e}))
+            // The cause goes to the log only: this endpoint is public.
+            tracing::warn!(error = %e, "readiness: the application database does not answer");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "not_ready",
+                "error": "the application database does not answer",
+            }))
         }
     }
 }

@@ -5,10 +5,10 @@ use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{IgnoreTarget, JailName, Page};
+use crate::domain::Page;
 use crate::error::ApiError;
-use crate::fail2ban::types::{JailCounters, JailSettings};
-use crate::services::bans::{self, JailBans};
+use crate::services::bans::JailBans;
+use crate::services::jails::{JailDetail, JailSummary};
 use crate::state::AppState;
 
 use super::guard::{Caller, Operator, Viewer};
@@ -29,24 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct JailSummary {
-    pub name: String,
-    pub currently_failed: u64,
-    pub total_failed: u64,
-    pub currently_banned: u64,
-    pub total_banned: u64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct JailList {
     pub items: Vec<JailSummary>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct JailDetail {
-    pub name: String,
-    pub counters: JailCounters,
-    pub settings: JailSettings,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -85,13 +69,7 @@ pub struct BannedQuery {
     pub search: Option<String>,
 }
 
-/// Parses the path's jail name and checks that fail2ban runs it (404 otherwise).
-async fn running(state: &AppState, name: &str) -> Result<JailName, ApiError> {
-    let jail = JailName::parse(name)?;
-    state.fail2ban.ensure_jail(&jail).await?;
-    Ok(jail)
-}
-
+/// Runs a jail action with its audit record written first.
 async fn audited_action(
     state: &AppState,
     caller: &Caller,
@@ -99,9 +77,7 @@ async fn audited_action(
     name: &str,
     run: impl std::future::Future<Output = Result<(), ApiError>>,
 ) -> Result<web::Json<JailAction>, ApiError> {
-    let result = run.await;
-    super::audit_result(state, caller, &format!("jail.{action}"), name, &result).await;
-    result?;
+    super::audited(state, caller, &format!("jail.{action}"), name, None, run).await?;
     Ok(web::Json(JailAction {
         jail: name.to_string(),
         action: action.to_string(),
@@ -113,21 +89,9 @@ async fn audited_action(
 #[utoipa::path(get, path = "/api/v1/jails", tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
 #[get("/jails")]
 pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<JailList>, ApiError> {
-    let mut items = Vec::new();
-    for jail in state.fail2ban.jails().await? {
-        let Ok(name) = JailName::parse(&jail) else {
-            continue;
-        };
-        let c = state.fail2ban.jail_counters(&name).await?;
-        items.push(JailSummary {
-            name: jail,
-            currently_failed: c.currently_failed,
-            total_failed: c.total_failed,
-            currently_banned: c.currently_banned,
-            total_banned: c.total_banned,
-        });
-    }
-    Ok(web::Json(JailList { items }))
+    Ok(web::Json(JailList {
+        items: state.jails.list().await?,
+    }))
 }
 
 /// One jail's counters and settings, read from the socket.
@@ -139,16 +103,7 @@ pub async fn detail(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<web::Json<JailDetail>, ApiError> {
-    let jail = running(&state, &name).await?;
-    let (counters, settings) = tokio::try_join!(
-        state.fail2ban.jail_counters(&jail),
-        state.fail2ban.jail_settings(&jail)
-    )?;
-    Ok(web::Json(JailDetail {
-        name: jail.to_string(),
-        counters,
-        settings,
-    }))
+    Ok(web::Json(state.jails.detail(&name).await?))
 }
 
 /// Starts a configured jail (through fail2ban-client, which reads the configuration).
@@ -161,8 +116,7 @@ pub async fn start(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "start", &name, async {
-        let jail = JailName::parse(&name)?;
-        Ok(state.fail2ban.start_jail(&jail).await?)
+        Ok(state.jails.start(&name).await?)
     })
     .await
 }
@@ -177,8 +131,7 @@ pub async fn stop(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "stop", &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.stop_jail(&jail).await?)
+        Ok(state.jails.stop(&name).await?)
     })
     .await
 }
@@ -193,8 +146,7 @@ pub async fn reload(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "reload", &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.reload(Some(&jail)).await?)
+        Ok(state.jails.reload(Some(&name)).await?)
     })
     .await
 }
@@ -208,7 +160,7 @@ pub async fn reload_all(
     state: web::Data<AppState>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "reload_all", "*", async {
-        Ok(state.fail2ban.reload(None).await?)
+        Ok(state.jails.reload(None).await?)
     })
     .await
 }
@@ -225,8 +177,7 @@ pub async fn idle(
 ) -> Result<web::Json<JailAction>, ApiError> {
     let action = if body.on { "idle_on" } else { "idle_off" };
     audited_action(&state, &caller, action, &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.set_idle(&jail, body.on).await?)
+        Ok(state.jails.set_idle(&name, body.on).await?)
     })
     .await
 }
@@ -240,9 +191,8 @@ pub async fn ignore_list(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
-    let jail = running(&state, &name).await?;
     Ok(web::Json(IgnoreList {
-        items: state.fail2ban.ignore_list(&jail).await?,
+        items: state.jails.ignore_list(&name).await?,
     }))
 }
 
@@ -253,33 +203,21 @@ async fn change_ignore(
     text: &str,
     add: bool,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
-    let result = async {
-        let jail = running(state, name).await?;
-        let target = IgnoreTarget::parse(text)?;
-        if add {
-            state.fail2ban.add_ignore(&jail, &target).await?;
-        } else {
-            state.fail2ban.remove_ignore(&jail, &target).await?;
-        }
-        Ok::<_, ApiError>(IgnoreList {
-            items: state.fail2ban.ignore_list(&jail).await?,
-        })
-    }
-    .await;
     let action = if add {
         "ignoreip.add"
     } else {
         "ignoreip.remove"
     };
-    super::audit_result(
-        state,
-        caller,
-        action,
-        &format!("{} in {name}", text.trim()),
-        &result,
-    )
-    .await;
-    Ok(web::Json(result?))
+    let target = format!("{} in {name}", text.trim());
+    let items = super::audited(state, caller, action, &target, None, async {
+        Ok(if add {
+            state.jails.add_ignore(name, text).await?
+        } else {
+            state.jails.remove_ignore(name, text).await?
+        })
+    })
+    .await?;
+    Ok(web::Json(IgnoreList { items }))
 }
 
 /// Adds an IP or network to the ignore list.
@@ -295,7 +233,7 @@ pub async fn add_ignore(
     change_ignore(&state, &caller, &name, &body.ip, true).await
 }
 
-/// Removes an IP or network from the ignore list.
+/// Removes an entry from the ignore list, written as the list shows it; 404 when absent.
 #[utoipa::path(delete, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[delete("/jails/{name}/ignoreip")]
@@ -324,8 +262,7 @@ pub async fn ignoreself(
         "ignoreself_off"
     };
     audited_action(&state, &caller, action, &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.set_ignoreself(&jail, body.enabled).await?)
+        Ok(state.jails.set_ignoreself(&name, body.enabled).await?)
     })
     .await
 }
@@ -340,9 +277,9 @@ pub async fn banned(
     name: web::Path<String>,
     q: web::Query<BannedQuery>,
 ) -> Result<web::Json<JailBans>, ApiError> {
-    let jail = running(&state, &name).await?;
+    let jail = state.jails.running(&name).await?;
     let page = Page::new(q.page, q.page_size)?;
     Ok(web::Json(
-        bans::of_jail(&state, &jail, q.search.as_deref(), page).await?,
+        state.bans.of_jail(&jail, q.search.as_deref(), page).await?,
     ))
 }

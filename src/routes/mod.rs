@@ -2,7 +2,11 @@
 //! return JSON. Every handler's path is written relative to `/api/v1` and mirrored in its
 //! `#[utoipa::path]`; [`configure`] mounts them all.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::OnceLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -53,12 +57,104 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Any unknown `/api/...` path answers in the error contract, never with the SPA.
-async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "route_not_found",
-        format!("no API route {} {}", req.method(), req.path()),
-    ))
+/// Any unknown `/api/...` path answers in the error contract, never with the SPA: 405 with an
+/// `Allow` header when the path is known for other methods, else 404.
+async fn api_not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::not_found(
+            "route_not_found",
+            format!("no API route {} {}", req.method(), req.path()),
+        )
+        .error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut res = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}; use {allow}",
+            req.method(),
+            req.path()
+        ),
+    )
+    .with_details(serde_json::json!({"allowed": allowed}))
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
+}
+
+/// The methods the OpenAPI document lists for `path` (empty when no documented path matches).
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static TABLE: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        use utoipa::OpenApi;
+        openapi::ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_string).collect();
+                let mut methods = Vec::new();
+                for (method, op) in [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ] {
+                    if op.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (segments, methods)
+            })
+            .collect()
+    });
+    let wanted: Vec<&str> = path.split('/').collect();
+    let mut out: Vec<&'static str> = table
+        .iter()
+        .filter(|(segments, _)| {
+            segments.len() == wanted.len()
+                && segments.iter().zip(&wanted).all(|(t, w)| {
+                    (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w
+                })
+        })
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Runs a state-changing action with its audit record written first: when the record cannot
+/// be written the action does not run and the caller gets 503 `audit_unavailable`; otherwise
+/// the record gets the action's result (`ok` or the error code) when it ends.
+pub async fn audited<T>(
+    state: &AppState,
+    caller: &guard::Caller,
+    action: &str,
+    target: &str,
+    details: Option<serde_json::Value>,
+    run: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let intent = state
+        .audit
+        .begin(&caller.actor(), action, Some(target), details.as_ref())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, action, target, "audit record not written; action refused");
+            ApiError::unavailable(
+                "audit_unavailable",
+                "the audit log could not be written, so nothing was changed; see the server log",
+            )
+        })?;
+    let result = run.await;
+    let code = result.as_ref().map_or_else(|e| e.code, |_| "ok");
+    state.audit.finish(intent, code).await;
+    result
 }
 
 /// Writes the audit record of a state-changing call from its outcome.

@@ -1,13 +1,17 @@
 //! Health of the process and its dependencies: the own database, fail2ban's socket, the GeoIP
-//! database and the scheduler. fail2ban or the MMDB being absent degrades the service; only a
-//! broken own database makes it unavailable.
+//! database, the scheduler and each background job (last success, last error). fail2ban or the
+//! MMDB being absent, or a job whose latest run failed, degrades the service; only a broken own
+//! database makes it unavailable. The full report names files, sockets and error texts, so
+//! anonymous callers get [`HealthReport::summary`], which holds states only.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::geo::{MmdbState, MmdbStatus};
 use crate::state::AppState;
+use crate::tasks::scheduler::JobStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,8 +41,61 @@ pub struct HealthReport {
     pub version: &'static str,
     pub database: ComponentState,
     pub fail2ban: Fail2banHealth,
+    /// The whole status of the GeoIP database, including its last load or reload error.
     pub geoip: MmdbStatus,
     pub scheduler: ComponentState,
+    /// Each background job by id.
+    pub jobs: BTreeMap<String, JobStatus>,
+}
+
+/// The state of one part, without paths or error texts.
+#[derive(Debug, Serialize)]
+pub struct StateOnly {
+    pub state: &'static str,
+}
+
+/// What anyone may see: overall status, version and the state of each part.
+#[derive(Debug, Serialize)]
+pub struct HealthSummary {
+    pub status: OverallState,
+    pub version: &'static str,
+    pub database: StateOnly,
+    pub fail2ban: StateOnly,
+    pub geoip: StateOnly,
+    pub scheduler: StateOnly,
+    /// Jobs whose latest run failed (ids only).
+    pub failing_jobs: Vec<String>,
+}
+
+impl HealthReport {
+    /// The report without file or socket paths and error messages.
+    pub fn summary(&self) -> HealthSummary {
+        let geoip = match self.geoip.state {
+            MmdbState::Loaded => "loaded",
+            MmdbState::Absent => "absent",
+            _ => "error",
+        };
+        HealthSummary {
+            status: self.status,
+            version: self.version,
+            database: StateOnly {
+                state: self.database.state,
+            },
+            fail2ban: StateOnly {
+                state: self.fail2ban.state,
+            },
+            geoip: StateOnly { state: geoip },
+            scheduler: StateOnly {
+                state: self.scheduler.state,
+            },
+            failing_jobs: self
+                .jobs
+                .iter()
+                .filter(|(_, s)| s.failing)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
 }
 
 /// How long health waits for fail2ban before calling it offline. Shorter than the command
@@ -89,11 +146,13 @@ pub async fn report(state: &AppState) -> HealthReport {
             error: None,
         }
     };
+    let jobs = state.jobs.snapshot();
     let status = if database.error.is_some() {
         OverallState::Unavailable
     } else if fail2ban.error.is_some()
         || geoip.state != MmdbState::Loaded
         || scheduler.state != "running"
+        || jobs.values().any(|j| j.failing)
     {
         OverallState::Degraded
     } else {
@@ -106,11 +165,12 @@ pub async fn report(state: &AppState) -> HealthReport {
         fail2ban,
         geoip,
         scheduler,
+        jobs,
     }
 }
 
 /// Readiness: the own database answers. fail2ban being down is shown in the UI, not hidden by
 /// taking the dashboard out of rotation.
-pub async fn ready(state: &AppState) -> Result<(), String> {
-    crate::db::ping(&state.db).await.map_err(|e| e.to_string())
+pub async fn ready(state: &AppState) -> Result<(), sqlx::Error> {
+    crate::db::ping(&state.db).await
 }

@@ -3,10 +3,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
 pub mod health;
 pub mod history;
 pub mod history_regeo;
+pub mod jails;
 pub mod login_limiter;
+pub mod map_settings;
 pub mod rollups;
+pub mod server_settings;

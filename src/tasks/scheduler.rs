@@ -1,14 +1,21 @@
 //! Registering a background job is one call: [`register`] takes a [`JobSpec`] (stable id,
 //! schedule, async body) and adds it to the `tokio-cron-scheduler` with a no-overlap guard
 //! (a run still going makes the next tick skip) and error logging (a failing run logs and the
-//! job lives on). It knows nothing about what the jobs do.
+//! job lives on). Every run's outcome goes to the [`JobMonitor`]: last success, last error
+//! (time and message) and the per-job failure counter of `/metrics`, which health reports.
+//! It knows nothing about what the jobs do.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
+use prometheus::IntCounterVec;
+use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::domain::time::rfc3339;
 
 /// When a job runs.
 #[derive(Debug, Clone)]
@@ -37,11 +44,98 @@ pub struct RegisterError {
     pub message: String,
 }
 
-/// Wraps `spec.run` with the no-overlap guard and logging, then adds it to `scheduler`.
-pub async fn register(scheduler: &JobScheduler, spec: JobSpec) -> Result<(), RegisterError> {
+/// A failed run: when (RFC 3339) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobFailure {
+    pub at: String,
+    pub message: String,
+}
+
+/// What health shows of one job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JobStatus {
+    /// When a run last succeeded (RFC 3339); `None` before the first success.
+    pub last_success: Option<String>,
+    pub last_error: Option<JobFailure>,
+    /// Whether the most recent run failed.
+    pub failing: bool,
+    /// Failed runs since start.
+    pub failures: u64,
+}
+
+/// The outcome of every job's runs, shared by the scheduler (writer) and health (reader).
+#[derive(Clone, Default)]
+pub struct JobMonitor {
+    jobs: Arc<Mutex<BTreeMap<&'static str, JobStatus>>>,
+    /// `job_failures_total{job}` of the metrics registry, when there is one.
+    failures: Option<IntCounterVec>,
+}
+
+impl JobMonitor {
+    /// A monitor that also counts failures in `failures` (label `job`).
+    pub fn new(failures: IntCounterVec) -> Self {
+        Self {
+            jobs: Arc::default(),
+            failures: Some(failures),
+        }
+    }
+
+    fn update(&self, id: &'static str, change: impl FnOnce(&mut JobStatus)) {
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(jobs.entry(id).or_default());
+    }
+
+    /// Lists a job before its first run, so health names every registered job.
+    pub fn known(&self, id: &'static str) {
+        self.update(id, |_| {});
+    }
+
+    pub fn succeeded(&self, id: &'static str) {
+        let now = rfc3339(chrono::Utc::now().timestamp());
+        self.update(id, |s| {
+            s.last_success = Some(now);
+            s.failing = false;
+        });
+    }
+
+    pub fn failed(&self, id: &'static str, message: String) {
+        if let Some(counter) = &self.failures {
+            counter.with_label_values(&[id]).inc();
+        }
+        let at = rfc3339(chrono::Utc::now().timestamp());
+        self.update(id, |s| {
+            s.last_error = Some(JobFailure { at, message });
+            s.failing = true;
+            s.failures += 1;
+        });
+    }
+
+    /// Every known job's status, by id.
+    pub fn snapshot(&self) -> BTreeMap<String, JobStatus> {
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        jobs.iter()
+            .map(|(id, s)| (id.to_string(), s.clone()))
+            .collect()
+    }
+}
+
+/// Wraps `spec.run` with the no-overlap guard, logging and `monitor`, then adds it to
+/// `scheduler`.
+pub async fn register(
+    scheduler: &JobScheduler,
+    monitor: &JobMonitor,
+    spec: JobSpec,
+) -> Result<(), RegisterError> {
     let id = spec.id;
     let running = Arc::new(AtomicBool::new(false));
-    let body = guarded(id, spec.run, running);
+    monitor.known(id);
+    let body = guarded(id, spec.run, running, monitor.clone());
     let job = match &spec.schedule {
         Schedule::Every(every) => Job::new_repeated_async(*every, move |_uuid, _lock| body()),
         Schedule::Cron(expr) => Job::new_async(expr.as_str(), move |_uuid, _lock| body()),
@@ -58,15 +152,18 @@ pub async fn register(scheduler: &JobScheduler, spec: JobSpec) -> Result<(), Reg
     Ok(())
 }
 
-/// The body as the scheduler calls it: skips when the previous run is still going, logs errors.
+/// The body as the scheduler calls it: skips when the previous run is still going, logs errors
+/// and records each outcome in `monitor`.
 pub fn guarded(
     id: &'static str,
     run: JobFn,
     running: Arc<AtomicBool>,
+    monitor: JobMonitor,
 ) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync {
     move || {
         let run = Arc::clone(&run);
         let running = Arc::clone(&running);
+        let monitor = monitor.clone();
         Box::pin(async move {
             if running.swap(true, Ordering::AcqRel) {
                 tracing::debug!(job = id, "previous run still going; skipping this tick");
@@ -76,13 +173,22 @@ pub fn guarded(
             // Run in its own task so a panic inside the job cannot take the guard with it.
             let outcome = tokio::spawn(run()).await;
             match outcome {
-                Ok(Ok(())) => tracing::debug!(
-                    job = id,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "job finished"
-                ),
-                Ok(Err(e)) => tracing::error!(job = id, error = %e, "job failed"),
-                Err(e) => tracing::error!(job = id, error = %e, "job crashed"),
+                Ok(Ok(())) => {
+                    tracing::debug!(
+                        job = id,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "job finished"
+                    );
+                    monitor.succeeded(id);
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(job = id, error = %e, "job failed");
+                    monitor.failed(id, e);
+                }
+                Err(e) => {
+                    tracing::error!(job = id, error = %e, "job crashed");
+                    monitor.failed(id, format!("the job crashed: {e}"));
+                }
             }
             running.store(false, Ordering::Release);
         })
@@ -116,6 +222,7 @@ mod tests {
             "test",
             counting_job(Arc::clone(&runs), Duration::from_millis(200), false),
             Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
         );
         let first = tokio::spawn(body());
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -133,14 +240,58 @@ mod tests {
             "failing",
             counting_job(Arc::clone(&runs), Duration::ZERO, true),
             Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
         );
         body().await;
         body().await;
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         let panicking: JobFn = Arc::new(|| Box::pin(async { panic!("job bug") }));
-        let body = guarded("panicking", panicking, Arc::new(AtomicBool::new(false)));
+        let body = guarded(
+            "panicking",
+            panicking,
+            Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
+        );
         body().await;
         body().await; // still callable: the guard was released after the crash
+    }
+
+    #[tokio::test]
+    async fn each_outcome_is_recorded_with_its_time_and_failures_are_counted_per_job() {
+        let counter = IntCounterVec::new(
+            prometheus::Opts::new("job_failures_total", "test"),
+            &["job"],
+        )
+        .expect("counter");
+        let monitor = JobMonitor::new(counter.clone());
+        monitor.known("idle");
+        let failing = guarded(
+            "failing",
+            counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, true),
+            Arc::new(AtomicBool::new(false)),
+            monitor.clone(),
+        );
+        failing().await;
+        failing().await;
+        let passing = guarded(
+            "passing",
+            counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, false),
+            Arc::new(AtomicBool::new(false)),
+            monitor.clone(),
+        );
+        passing().await;
+        let jobs = monitor.snapshot();
+        assert_eq!(jobs["idle"], JobStatus::default());
+        let f = &jobs["failing"];
+        assert!(f.failing && f.last_success.is_none() && f.failures == 2);
+        assert_eq!(
+            f.last_error.as_ref().map(|e| e.message.as_str()),
+            Some("boom")
+        );
+        let p = &jobs["passing"];
+        assert!(!p.failing && p.last_success.is_some() && p.last_error.is_none());
+        assert_eq!(counter.with_label_values(&["failing"]).get(), 2);
+        assert_eq!(counter.with_label_values(&["passing"]).get(), 0);
     }
 
     #[tokio::test]
@@ -149,6 +300,7 @@ mod tests {
         let runs = Arc::new(AtomicUsize::new(0));
         register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "every_second",
                 schedule: Schedule::Every(Duration::from_secs(1)),
@@ -159,6 +311,7 @@ mod tests {
         .expect("interval job");
         register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "cron",
                 schedule: Schedule::Cron("0 30 3 * * *".into()),
@@ -169,6 +322,7 @@ mod tests {
         .expect("cron job");
         let bad = register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "bad_cron",
                 schedule: Schedule::Cron("30 3 * * *".into()),

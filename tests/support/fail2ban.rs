@@ -119,8 +119,27 @@ impl Fail2banServer {
         panic!("{ip} was not banned in {jail}; log: {}", self.log());
     }
 
+    fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: kill(2) with a PID we own; failure is harmless.
+            unsafe { libc::kill(child.id() as i32, signal) };
+        }
+    }
+
+    /// Freezes the server (SIGSTOP): its socket still accepts into the backlog but nothing
+    /// answers, as with a hung fail2ban.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
     /// Stops the server (SIGTERM, as an init system would) and waits for it to exit.
     pub fn stop(&mut self) {
+        self.resume();
         if let Some(mut child) = self.child.take() {
             // SAFETY: kill(2) with a PID we own; failure is harmless.
             unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
