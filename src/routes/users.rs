@@ -61,7 +61,8 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(result?))
 }
 
-/// Changes a user's role and/or password (a new password ends their sessions).
+/// Changes a user's role and/or password. A new password or a different role ends the user's
+/// sessions and revokes all their API tokens (audited as `user.tokens_revoked`).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
     params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 400), (status = 401), (status = 403), (status = 404),
@@ -79,15 +80,23 @@ pub async fn update_user(
         .update_user(id, body.role, body.password.as_deref())
         .await
         .map_err(ApiError::from);
-    super::audit_result(
-        &state,
-        &caller,
-        "user.update",
-        &format!("user {id}"),
-        &result,
-    )
-    .await;
-    Ok(web::Json(result?))
+    let target = format!("user {id}");
+    super::audit_result(&state, &caller, "user.update", &target, &result).await;
+    let update = result?;
+    if update.tokens_revoked > 0 {
+        let details = serde_json::json!({ "tokens_revoked": update.tokens_revoked });
+        state
+            .audit
+            .record(
+                &caller.actor(),
+                "user.tokens_revoked",
+                Some(&target),
+                "ok",
+                Some(&details),
+            )
+            .await;
+    }
+    Ok(web::Json(update.user))
 }
 
 /// Deletes a user (never the last admin).

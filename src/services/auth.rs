@@ -18,7 +18,7 @@ use crate::db::{self, api_tokens, sessions, users};
 use crate::domain::DomainError;
 use crate::domain::auth::{NewPassword, Role, Username};
 
-use super::login_limiter::LoginLimiter;
+use super::login_limiter::{Backoff, LoginLimiter, throttle_key};
 
 /// Prefix of personal API tokens, so that leaked tokens are recognisable.
 pub const TOKEN_PREFIX: &str = "bgt_";
@@ -29,6 +29,8 @@ const TOKEN_TOUCH_INTERVAL: i64 = 60;
 pub enum AuthError {
     #[error("setup is already complete")]
     AlreadySetUp,
+    #[error("setup is already complete; too many attempts from this address, retry in {0} s")]
+    SetupRateLimited(u64),
     #[error("wrong user name or password")]
     InvalidCredentials,
     #[error("too many failed logins from this address; retry in {0} s")]
@@ -97,6 +99,13 @@ impl From<users::UserRow> for UserView {
     }
 }
 
+/// The outcome of an admin's change to a user.
+pub struct UserUpdate {
+    pub user: UserView,
+    /// API tokens revoked because the password or the role changed.
+    pub tokens_revoked: u64,
+}
+
 /// A freshly created token: the secret is shown exactly once.
 pub struct CreatedToken {
     pub row: api_tokens::TokenRow,
@@ -112,11 +121,19 @@ pub struct AuthService {
     /// When each token's `last_used_at` was last written, so that at most one write a minute
     /// happens per token however many requests use it.
     touched: dashmap::DashMap<i64, i64>,
-    /// Recently validated credentials by digest, so that a busy script does not cost a database
+    /// Recently validated sessions by digest, so that a busy dashboard does not cost a database
     /// read per request. Entries live [`VALIDATION_TTL`]; logout, revocation and any change to
-    /// users drop them at once (this process is the only writer).
-    validated: dashmap::DashMap<String, (Identity, std::time::Instant)>,
+    /// users drop them at once (this process is the only writer). Kept apart from
+    /// `validated_tokens`, so that a token can never pass as a session or the other way round.
+    validated_sessions: dashmap::DashMap<String, (Identity, std::time::Instant)>,
+    /// Recently validated API tokens by digest, as above.
+    validated_tokens: dashmap::DashMap<String, (Identity, std::time::Instant)>,
+    /// Refused `POST /setup` calls per address once setup is done.
+    setup_refusals: Backoff<IpAddr>,
 }
+
+/// `POST /setup` calls refused (409) from one address after setup before they answer 429.
+const SETUP_FREE_REFUSALS: u32 = 2;
 
 /// How long a validated session or token is trusted without reading the database again.
 const VALIDATION_TTL: Duration = Duration::from_secs(10);
@@ -132,7 +149,9 @@ impl AuthService {
             setup_done: AtomicBool::new(false),
             limiter: LoginLimiter::default(),
             touched: dashmap::DashMap::new(),
-            validated: dashmap::DashMap::new(),
+            validated_sessions: dashmap::DashMap::new(),
+            validated_tokens: dashmap::DashMap::new(),
+            setup_refusals: Backoff::new(SETUP_FREE_REFUSALS),
         }
     }
 
@@ -170,9 +189,16 @@ impl AuthService {
     }
 
     /// Creates the first admin. Exactly one concurrent caller wins; the rest get `AlreadySetUp`.
-    pub async fn setup(&self, username: &str, password: &str) -> Result<UserView, AuthError> {
+    /// Once setup is done, each address gets a couple of `AlreadySetUp` answers and then
+    /// `SetupRateLimited` with a doubling wait, so that the public endpoint cannot be hammered.
+    pub async fn setup(
+        &self,
+        username: &str,
+        password: &str,
+        client_ip: IpAddr,
+    ) -> Result<UserView, AuthError> {
         if self.is_setup_done().await? {
-            return Err(AuthError::AlreadySetUp);
+            return Err(self.refuse_setup(client_ip));
         }
         let name = Username::parse(username)?;
         let pw = NewPassword::parse(password, &name)?;
@@ -184,6 +210,20 @@ impl AuthService {
         Ok(row.into())
     }
 
+    fn refuse_setup(&self, client_ip: IpAddr) -> AuthError {
+        let key = throttle_key(client_ip);
+        let now = std::time::Instant::now();
+        if let Err(secs) = self.setup_refusals.check_at(&key, now) {
+            return AuthError::SetupRateLimited(secs);
+        }
+        let failure = self.setup_refusals.failure_at(&key, now);
+        if failure.wait > Duration::ZERO {
+            AuthError::SetupRateLimited(failure.wait.as_secs().max(1))
+        } else {
+            AuthError::AlreadySetUp
+        }
+    }
+
     /// Checks the password and opens a session; returns the cookie token and the identity.
     pub async fn login(
         &self,
@@ -193,19 +233,19 @@ impl AuthService {
         user_agent: Option<&str>,
     ) -> Result<(String, Identity), AuthError> {
         self.limiter
-            .check(client_ip)
+            .check(client_ip, username)
             .map_err(AuthError::RateLimited)?;
         let user = users::by_username(&self.db, username.trim()).await?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let ok = verify_password(password.to_string(), stored).await?;
         let Some(user) = user.filter(|_| ok) else {
-            let wait = self.limiter.failure(client_ip);
+            let wait = self.limiter.failure(client_ip, username);
             if wait > Duration::ZERO {
                 return Err(AuthError::RateLimited(wait.as_secs().max(1)));
             }
             return Err(AuthError::InvalidCredentials);
         };
-        self.limiter.success(client_ip);
+        self.limiter.success(client_ip, username);
         let token = random_token("");
         let now = db::now_epoch();
         let expires_at = now + self.session_ttl.as_secs() as i64;
@@ -232,30 +272,14 @@ impl AuthService {
 
     pub async fn logout(&self, token: &str) -> Result<(), sqlx::Error> {
         let digest = self.digest(token);
-        self.validated.remove(&digest);
+        self.validated_sessions.remove(&digest);
         sessions::delete_by_hash(&self.db, &digest).await
-    }
-
-    /// A validated identity seen less than [`VALIDATION_TTL`] ago and not expired since.
-    fn recently_validated(&self, digest: &str, now: i64) -> Option<Identity> {
-        let hit = self.validated.get(digest)?;
-        let (identity, at) = hit.value();
-        let fresh = at.elapsed() < VALIDATION_TTL && identity.expires_at.is_none_or(|e| e > now);
-        fresh.then(|| identity.clone())
-    }
-
-    fn remember(&self, digest: String, identity: &Identity) {
-        if self.validated.len() > 10_000 {
-            self.validated
-                .retain(|_, (_, at)| at.elapsed() < VALIDATION_TTL);
-        }
-        self.validated
-            .insert(digest, (identity.clone(), std::time::Instant::now()));
     }
 
     /// Forgets every cached validation (after revocations and user changes).
     fn forget_validations(&self) {
-        self.validated.clear();
+        self.validated_sessions.clear();
+        self.validated_tokens.clear();
     }
 
     pub async fn authenticate_session(&self, token: &str) -> Result<Option<Identity>, sqlx::Error> {
@@ -263,7 +287,7 @@ impl AuthService {
             return Ok(None);
         }
         let (digest, now) = (self.digest(token), db::now_epoch());
-        if let Some(identity) = self.recently_validated(&digest, now) {
+        if let Some(identity) = recently_validated(&self.validated_sessions, &digest, now) {
             return Ok(Some(identity));
         }
         let found = sessions::find_valid(&self.db, &digest, now).await?;
@@ -275,7 +299,7 @@ impl AuthService {
             expires_at: Some(s.expires_at),
         });
         if let Some(id) = &identity {
-            self.remember(digest, id);
+            remember(&self.validated_sessions, digest, id);
         }
         Ok(identity)
     }
@@ -285,7 +309,7 @@ impl AuthService {
             return Ok(None);
         }
         let (digest, now) = (self.digest(token), db::now_epoch());
-        if let Some(identity) = self.recently_validated(&digest, now) {
+        if let Some(identity) = recently_validated(&self.validated_tokens, &digest, now) {
             return Ok(Some(identity));
         }
         let Some(t) = api_tokens::find_valid(&self.db, &digest, now).await? else {
@@ -301,7 +325,7 @@ impl AuthService {
             auth: AuthKind::Token,
             expires_at: t.expires_at,
         };
-        self.remember(digest, &identity);
+        remember(&self.validated_tokens, digest, &identity);
         Ok(Some(identity))
     }
 
@@ -343,11 +367,11 @@ impl AuthService {
         expires_in_days: Option<u32>,
     ) -> Result<CreatedToken, AuthError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(DomainError::new(
                 "name",
                 name,
-                "give the token a name of 1 to 100 characters",
+                "give the token a name of 1 to 100 characters without control characters",
             )
             .into());
         }
@@ -402,6 +426,20 @@ impl AuthService {
         }
     }
 
+    /// Every user's live tokens (for admins).
+    pub async fn list_all_tokens(&self) -> Result<Vec<api_tokens::OwnedTokenRow>, sqlx::Error> {
+        api_tokens::list_all(&self.db).await
+    }
+
+    /// Revokes any user's token (for admins); returns the owner's id.
+    pub async fn revoke_any_token(&self, id: i64) -> Result<i64, AuthError> {
+        let owner = api_tokens::revoke_any(&self.db, id, db::now_epoch())
+            .await?
+            .ok_or(AuthError::NotFound("token"))?;
+        self.forget_validations();
+        Ok(owner)
+    }
+
     pub async fn list_users(&self) -> Result<Vec<UserView>, sqlx::Error> {
         Ok(users::list(&self.db)
             .await?
@@ -425,39 +463,52 @@ impl AuthService {
             .ok_or_else(|| AuthError::UsernameTaken(name.to_string()))
     }
 
-    /// Changes a user's role and/or password. The last admin cannot be demoted; a password
-    /// change ends the user's sessions.
+    /// Changes a user's role and/or password. The last admin cannot be demoted. A new password
+    /// or a different role ends the user's sessions and revokes all their API tokens, so that
+    /// nothing issued under the old credentials or rights stays usable.
     pub async fn update_user(
         &self,
         id: i64,
         role: Option<Role>,
         password: Option<&str>,
-    ) -> Result<UserView, AuthError> {
+    ) -> Result<UserUpdate, AuthError> {
         let user = users::by_id(&self.db, id)
             .await?
             .ok_or(AuthError::NotFound("user"))?;
         let now = db::now_epoch();
-        if let Some(role) = role {
-            if user.role() == Role::Admin
-                && role != Role::Admin
-                && users::count_admins(&self.db).await? <= 1
-            {
+        // Validate and hash first, so that a refused password changes nothing.
+        let new_hash = match password {
+            Some(pw) => {
+                let name = Username::parse(&user.username)?;
+                let pw = NewPassword::parse(pw, &name)?;
+                Some(hash_password(pw.expose().to_string()).await?)
+            }
+            None => None,
+        };
+        let role_changed = role.is_some_and(|r| r != user.role());
+        if let Some(role) = role.filter(|_| role_changed) {
+            if user.role() == Role::Admin && users::count_admins(&self.db).await? <= 1 {
                 return Err(AuthError::LastAdmin);
             }
             users::set_role(&self.db, id, role, now).await?;
         }
-        if let Some(pw) = password {
-            let name = Username::parse(&user.username)?;
-            let pw = NewPassword::parse(pw, &name)?;
-            let hash = hash_password(pw.expose().to_string()).await?;
-            users::set_password(&self.db, id, &hash, now).await?;
+        if let Some(hash) = &new_hash {
+            users::set_password(&self.db, id, hash, now).await?;
+        }
+        let mut tokens_revoked = 0;
+        if role_changed || new_hash.is_some() {
             sessions::delete_for_user(&self.db, id).await?;
+            tokens_revoked = api_tokens::revoke_for_user(&self.db, id, now).await?;
         }
         self.forget_validations();
-        users::by_id(&self.db, id)
+        let user = users::by_id(&self.db, id)
             .await?
             .map(UserView::from)
-            .ok_or(AuthError::NotFound("user"))
+            .ok_or(AuthError::NotFound("user"))?;
+        Ok(UserUpdate {
+            user,
+            tokens_revoked,
+        })
     }
 
     pub async fn delete_user(&self, id: i64) -> Result<(), AuthError> {
@@ -475,8 +526,26 @@ impl AuthService {
     /// Job body: drops expired sessions and stale throttle records.
     pub async fn cleanup(&self) -> Result<u64, sqlx::Error> {
         self.limiter.cleanup();
+        self.setup_refusals.cleanup_at(std::time::Instant::now());
         sessions::delete_expired(&self.db, db::now_epoch()).await
     }
+}
+
+type ValidationCache = dashmap::DashMap<String, (Identity, std::time::Instant)>;
+
+/// A validated identity seen less than [`VALIDATION_TTL`] ago and not expired since.
+fn recently_validated(cache: &ValidationCache, digest: &str, now: i64) -> Option<Identity> {
+    let hit = cache.get(digest)?;
+    let (identity, at) = hit.value();
+    let fresh = at.elapsed() < VALIDATION_TTL && identity.expires_at.is_none_or(|e| e > now);
+    fresh.then(|| identity.clone())
+}
+
+fn remember(cache: &ValidationCache, digest: String, identity: &Identity) {
+    if cache.len() > 10_000 {
+        cache.retain(|_, (_, at)| at.elapsed() < VALIDATION_TTL);
+    }
+    cache.insert(digest, (identity.clone(), std::time::Instant::now()));
 }
 
 fn random_token(prefix: &str) -> String {
