@@ -12,7 +12,7 @@ use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::aggregate_cache::AggregateCache;
 use crate::services::audit::AuditService;
-use crate::services::auth::AuthService;
+use crate::services::auth::AuthServices;
 use crate::services::history::HistorySync;
 
 #[derive(Clone)]
@@ -21,7 +21,7 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
-    pub auth: Arc<AuthService>,
+    pub auth: Arc<AuthServices>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
     pub aggregates: Arc<AggregateCache>,

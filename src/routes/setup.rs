@@ -32,7 +32,7 @@ pub struct SetupRequest {
 #[get("/setup")]
 pub async fn setup_status(state: web::Data<AppState>) -> Result<web::Json<SetupStatus>, ApiError> {
     Ok(web::Json(SetupStatus {
-        completed: state.auth.is_setup_done().await?,
+        completed: state.auth.setup.is_done().await?,
     }))
 }
 
@@ -48,7 +48,11 @@ pub async fn run_setup(
     body: web::Json<SetupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req, &state.settings.security.trusted_proxies);
-    let result = state.auth.setup(&body.username, &body.password, ip).await;
+    let result = state
+        .auth
+        .setup
+        .run(&body.username, &body.password, ip)
+        .await;
     let after_setup = matches!(
         result,
         Err(AuthError::AlreadySetUp | AuthError::SetupRateLimited(_))

@@ -68,7 +68,7 @@ pub async fn list_tokens(
     Viewer(caller): Viewer,
     state: web::Data<AppState>,
 ) -> Result<web::Json<TokenList>, ApiError> {
-    let rows = state.auth.list_tokens(&caller.identity).await?;
+    let rows = state.auth.tokens.list(&caller.identity).await?;
     Ok(web::Json(TokenList {
         items: rows.into_iter().map(TokenView::from).collect(),
     }))
@@ -86,7 +86,8 @@ pub async fn create_token(
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .auth
-        .create_token(
+        .tokens
+        .create(
             &caller.identity,
             &body.name,
             body.role,
@@ -114,7 +115,8 @@ pub async fn revoke_token(
     let id = id.into_inner();
     let result = state
         .auth
-        .revoke_token(&caller.identity, id)
+        .tokens
+        .revoke(&caller.identity, id)
         .await
         .map_err(ApiError::from);
     super::audit_result(
@@ -151,7 +153,7 @@ pub async fn list_all_tokens(
     _: Admin,
     state: web::Data<AppState>,
 ) -> Result<web::Json<OwnedTokenList>, ApiError> {
-    let rows = state.auth.list_all_tokens().await?;
+    let rows = state.auth.tokens.list_all().await?;
     Ok(web::Json(OwnedTokenList {
         items: rows
             .into_iter()
@@ -176,7 +178,8 @@ pub async fn revoke_any_token(
     let id = id.into_inner();
     let result = state
         .auth
-        .revoke_any_token(id)
+        .tokens
+        .revoke_any(id)
         .await
         .map_err(ApiError::from);
     let target = match &result {

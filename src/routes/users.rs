@@ -38,7 +38,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
 ) -> Result<web::Json<UserList>, ApiError> {
     Ok(web::Json(UserList {
-        items: state.auth.list_users().await?,
+        items: state.auth.users.list().await?,
     }))
 }
 
@@ -53,7 +53,8 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .auth
-        .create_user(&body.username, &body.password, body.role)
+        .users
+        .create(&body.username, &body.password, body.role)
         .await
         .map_err(ApiError::from);
     let target = format!("{} ({})", body.username.trim(), body.role.as_str());
@@ -77,7 +78,8 @@ pub async fn update_user(
     let id = id.into_inner();
     let result = state
         .auth
-        .update_user(id, body.role, body.password.as_deref())
+        .users
+        .update(id, body.role, body.password.as_deref())
         .await
         .map_err(ApiError::from);
     let target = format!("user {id}");
@@ -109,7 +111,7 @@ pub async fn delete_user(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let result = state.auth.delete_user(id).await.map_err(ApiError::from);
+    let result = state.auth.users.delete(id).await.map_err(ApiError::from);
     super::audit_result(
         &state,
         &caller,
