@@ -113,8 +113,11 @@ impl Application {
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
 
-        let secret =
-            secrecy::SecretString::from(settings.session.secret.clone().unwrap_or_default());
+        let secret = settings
+            .session
+            .secret
+            .clone()
+            .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
         let auth = Arc::new(AuthServices::new(
             pool.clone(),
             &secret,
