@@ -586,11 +586,7 @@ mod tests {
     fn a_bad_value_in_the_file_names_the_key_its_variable_and_what_is_allowed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("bangui.toml");
-        std::fs::write(
-            &file,
-            "[geoip]\nretention_days = 0\n[log]\nformat = \"xml\"\n",
-        )
-        .expect("write");
+        std::fs::write(&file, "[geoip]\nretention_days = 0\n").expect("write");
         let sources = Sources {
             file: Some(file),
             env: BTreeMap::new(),
