@@ -143,7 +143,9 @@ impl From<crate::services::auth::AuthError> for ApiError {
                 "invalid_credentials",
                 e.to_string(),
             ),
-            A::RateLimited(secs) => Self::too_many_requests(e.to_string(), secs),
+            A::RateLimited(secs) | A::SetupRateLimited(secs) => {
+                Self::too_many_requests(e.to_string(), secs)
+            }
             A::Invalid(d) => d.into(),
             A::UsernameTaken(_) => Self::conflict("username_taken", e.to_string()),
             A::NotFound(_) => Self::not_found("not_found", e.to_string()),

@@ -21,7 +21,7 @@ use crate::geo::watcher::MmdbWatcher;
 use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
-use crate::services::auth::AuthService;
+use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::{HistorySync, WriterLock};
@@ -122,8 +122,12 @@ impl Application {
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
 
-        let secret = settings.session.secret.clone().unwrap_or_default();
-        let auth = Arc::new(AuthService::new(
+        let secret = settings
+            .session
+            .secret
+            .clone()
+            .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
+        let auth = Arc::new(AuthServices::new(
             pool.clone(),
             &secret,
             settings.session.duration,

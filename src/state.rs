@@ -11,7 +11,7 @@ use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
-use crate::services::auth::AuthService;
+use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::HistorySync;
@@ -27,7 +27,7 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
-    pub auth: Arc<AuthService>,
+    pub auth: Arc<AuthServices>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
     pub regeo: Arc<HistoryRegeo>,

@@ -58,6 +58,7 @@ pub async fn login(
         .and_then(|v| v.to_str().ok());
     let result = state
         .auth
+        .sessions
         .login(&body.username, &body.password, ip, ua)
         .await
         .map_err(ApiError::from);
@@ -72,7 +73,7 @@ pub async fn login(
         .record(&actor, "login", Some(&actor.name), code, None)
         .await;
     let (token, identity) = result?;
-    let max_age = state.auth.session_ttl().as_secs() as i64;
+    let max_age = state.auth.sessions.ttl().as_secs() as i64;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, token, max_age))
         .json(SessionInfo {
@@ -92,7 +93,7 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(token) = session_token(&req) {
-        state.auth.logout(&token).await?;
+        state.auth.sessions.logout(&token).await?;
     }
     Ok(HttpResponse::NoContent()
         .cookie(session_cookie(&state, String::new(), 0))

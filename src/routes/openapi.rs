@@ -47,6 +47,7 @@ impl Modify for SecuritySchemes {
         auth::login, auth::logout, auth::current_session,
         users::list_users, users::create_user, users::update_user, users::delete_user,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
+        tokens::list_all_tokens, tokens::revoke_any_token,
         audit::audit_log,
         settings::get_map, settings::put_map,
         geo::lookup, geo::re_resolve, geo::reload, geo::stats,

@@ -38,7 +38,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
 ) -> Result<web::Json<UserList>, ApiError> {
     Ok(web::Json(UserList {
-        items: state.auth.list_users().await?,
+        items: state.auth.users.list().await?,
     }))
 }
 
@@ -53,7 +53,8 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .auth
-        .create_user(&body.username, &body.password, body.role)
+        .users
+        .create(&body.username, &body.password, body.role)
         .await
         .map_err(ApiError::from);
     let target = format!("{} ({})", body.username.trim(), body.role.as_str());
@@ -61,7 +62,8 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(result?))
 }
 
-/// Changes a user's role and/or password (a new password ends their sessions).
+/// Changes a user's role and/or password. A new password or a different role ends the user's
+/// sessions and revokes all their API tokens (audited as `user.tokens_revoked`).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
     params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 400), (status = 401), (status = 403), (status = 404),
@@ -76,18 +78,27 @@ pub async fn update_user(
     let id = id.into_inner();
     let result = state
         .auth
-        .update_user(id, body.role, body.password.as_deref())
+        .users
+        .update(id, body.role, body.password.as_deref())
         .await
         .map_err(ApiError::from);
-    super::audit_result(
-        &state,
-        &caller,
-        "user.update",
-        &format!("user {id}"),
-        &result,
-    )
-    .await;
-    Ok(web::Json(result?))
+    let target = format!("user {id}");
+    super::audit_result(&state, &caller, "user.update", &target, &result).await;
+    let update = result?;
+    if update.tokens_revoked > 0 {
+        let details = serde_json::json!({ "tokens_revoked": update.tokens_revoked });
+        state
+            .audit
+            .record(
+                &caller.actor(),
+                "user.tokens_revoked",
+                Some(&target),
+                "ok",
+                Some(&details),
+            )
+            .await;
+    }
+    Ok(web::Json(update.user))
 }
 
 /// Deletes a user (never the last admin).
@@ -100,7 +111,7 @@ pub async fn delete_user(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let result = state.auth.delete_user(id).await.map_err(ApiError::from);
+    let result = state.auth.users.delete(id).await.map_err(ApiError::from);
     super::audit_result(
         &state,
         &caller,
