@@ -505,7 +505,7 @@ async fn a_truncated_file_dropped_in_place_keeps_the_old_database_serving() {
     let good = mmdb::country_bytes(&mmdb::demo_countries(), V2);
     mmdb::write_atomically(&w.country_path(), &good[..good.len() / 2]);
     let err = geo.reload().expect_err("a truncated file is rejected");
-    assert!(!err.is_empty());
+    assert!(!err.chain().is_empty());
     let status = geo.mmdb_status();
     assert_eq!(status.state, MmdbState::Loaded);
     assert_eq!(status.build_epoch, Some(V1));
@@ -521,6 +521,177 @@ async fn a_truncated_file_dropped_in_place_keeps_the_old_database_serving() {
         w.metrics
             .render()
             .contains("geo_mmdb_reloads_total{result=\"failure\"} 1")
+    );
+}
+
+/// Country code of `ip` from memory or the MMDB (never the network), off any runtime.
+fn local_answer(geo: &GeoCache, ip: IpAddr) -> Option<String> {
+    geo.lookup_batch_local(&[ip])
+        .remove(&ip)
+        .and_then(|i| i.country_code.clone())
+}
+
+#[test]
+fn a_slow_copy_over_the_file_in_place_never_crashes_lookups_and_the_previous_build_serves_until_it_is_complete()
+ {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let w = rt.block_on(World::new());
+    let old = mmdb::country_bytes(&mmdb::many_networks(4096, "DE", "Germany"), V1);
+    let new = mmdb::country_bytes(&mmdb::many_networks(4096, "NL", "Netherlands"), V2);
+    assert!(old.len() > 16 * 4096, "several pages: {}", old.len());
+    mmdb::write_atomically(&w.country_path(), &old);
+    let geo = w.cache(&[("BANGUI_GEOIP_CACHE_MAX_ENTRIES", "1000")]);
+    let swapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Each thread walks distinct IPs of the 4096 networks, so nearly every lookup misses the
+    // memory tier and reads the database.
+    let threads: Vec<_> = (0..3u32)
+        .map(|t| {
+            let (geo, swapped, stop) = (Arc::clone(&geo), Arc::clone(&swapped), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let (mut answered, mut wrong) = (0u64, Vec::new());
+                let mut i = t;
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    i = i.wrapping_add(7919);
+                    let net = i % 4096;
+                    let target = IpAddr::V4(std::net::Ipv4Addr::new(
+                        16,
+                        ((net >> 8) & 0xff) as u8,
+                        (net & 0xff) as u8,
+                        (i >> 12) as u8,
+                    ));
+                    match local_answer(&geo, target).as_deref() {
+                        Some("DE") => answered += 1,
+                        // The new build only after the main thread announced the swap.
+                        Some("NL") if swapped.load(std::sync::atomic::Ordering::Acquire) => {
+                            answered += 1
+                        }
+                        other => wrong.push(format!("{target}: {other:?}")),
+                    }
+                }
+                (answered, wrong)
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    mmdb::overwrite_in_place_slowly(&w.country_path(), &new, new.len() / 8 + 1, |written| {
+        std::thread::sleep(Duration::from_millis(20));
+        if written < new.len() {
+            // What the watcher would do if its quiet period passed mid-copy.
+            assert!(
+                geo.reload().is_err(),
+                "a partial file ({written} bytes) is refused"
+            );
+            refused += 1;
+            let status = geo.mmdb_status();
+            assert_eq!(status.state, MmdbState::Loaded);
+            assert_eq!(status.build_epoch, Some(V1));
+            assert!(
+                status.error.is_some() && status.error_at.is_some(),
+                "{status:?}"
+            );
+        }
+    });
+    assert_eq!(refused, 8, "the truncation and 7 partial states");
+    std::thread::sleep(Duration::from_millis(50));
+    swapped.store(true, std::sync::atomic::Ordering::Release);
+    geo.reload().expect("the complete file validates");
+    std::thread::sleep(Duration::from_millis(50));
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    for t in threads {
+        let (answered, wrong) = t.join().expect("a lookup thread survived");
+        assert!(wrong.is_empty(), "{:?}", &wrong[..wrong.len().min(5)]);
+        assert!(answered > 100, "{answered}");
+    }
+    let status = geo.mmdb_status();
+    assert_eq!((status.build_epoch, status.error), (Some(V2), None));
+    assert_eq!(local_answer(&geo, ip("16.0.9.9")).as_deref(), Some("NL"));
+}
+
+#[test]
+fn a_file_truncated_in_place_and_left_so_keeps_the_previous_data_for_uncached_ips() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let w = rt.block_on(World::new());
+    mmdb::write_atomically(
+        &w.country_path(),
+        &mmdb::country_bytes(&mmdb::many_networks(256, "DE", "Germany"), V1),
+    );
+    let geo = w.cache(&[]);
+    assert_eq!(local_answer(&geo, ip("16.0.1.1")).as_deref(), Some("DE"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(w.country_path())
+        .expect("truncate in place");
+    // Never looked up before: answered by the database held in memory, not the file.
+    assert_eq!(local_answer(&geo, ip("16.0.200.1")).as_deref(), Some("DE"));
+    assert!(geo.reload().is_err());
+    assert_eq!(local_answer(&geo, ip("16.0.201.1")).as_deref(), Some("DE"));
+    let status = geo.mmdb_status();
+    assert_eq!(
+        (status.state, status.build_epoch),
+        (MmdbState::Loaded, Some(V1))
+    );
+    assert!(
+        status
+            .error
+            .is_some_and(|e| e.contains("GeoLite2-Country.mmdb"))
+    );
+}
+
+#[tokio::test]
+async fn garbage_truncated_empty_or_deleted_files_never_replace_a_good_database_and_a_valid_one_does()
+ {
+    let w = World::new().await;
+    w.write_demo(V1);
+    let geo = w.cache(&[]);
+    let good = mmdb::country_bytes(&mmdb::demo_countries(), V2);
+    let mut garbage = vec![0x5au8; 4096];
+    garbage.extend_from_slice(b"\xab\xcd\xefMaxMind.com not really metadata");
+    let broken: [(&str, Vec<u8>); 4] = [
+        ("garbage", garbage),
+        ("truncated", good[..good.len() - 40].to_vec()),
+        ("half", good[..good.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+    ];
+    for (what, bytes) in broken {
+        std::fs::write(w.country_path(), &bytes).expect("write in place");
+        let err = geo.reload().expect_err(what);
+        let status = geo.mmdb_status();
+        assert_eq!(status.state, MmdbState::Loaded, "{what}");
+        assert_eq!(status.build_epoch, Some(V1), "{what}");
+        assert_eq!(
+            status.error.as_deref(),
+            Some(err.chain().as_str()),
+            "{what}"
+        );
+        assert!(status.error_at.is_some_and(|t| t > 1_600_000_000), "{what}");
+        assert_eq!(
+            local_answer(&geo, ip("198.51.100.77")).as_deref(),
+            Some("US"),
+            "{what}"
+        );
+    }
+    std::fs::remove_file(w.country_path()).expect("delete");
+    assert!(geo.reload().is_err());
+    let status = geo.mmdb_status();
+    assert_eq!(
+        (status.state, status.build_epoch),
+        (MmdbState::Loaded, Some(V1))
+    );
+    assert!(status.error.is_some_and(|e| e.contains("does not exist")));
+    assert_eq!(local_answer(&geo, ip("192.0.2.77")).as_deref(), Some("GB"));
+
+    mmdb::write_atomically(&w.country_path(), &good);
+    let status = geo
+        .reload()
+        .expect("a valid file of another build replaces it");
+    assert_eq!(status.build_epoch, Some(V2));
+    assert_eq!((status.error, status.error_at), (None, None));
+    assert!(
+        w.metrics
+            .render()
+            .contains("geo_mmdb_reloads_total{result=\"failure\"} 5")
     );
 }
 

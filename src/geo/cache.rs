@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 
 use super::ipapi::{IpApiClient, MAX_BATCH};
 use super::key::{IpKey, KeyHasherBuilder};
-use super::mmdb::{LoadedMmdb, MmdbKind, MmdbSlot, MmdbStatus, geo_info, network_text};
+use super::mmdb::{LoadedMmdb, MmdbError, MmdbKind, MmdbSlot, MmdbStatus, geo_info, network_text};
 use super::model::{GeoStats, ReResolveOutcome};
 use crate::domain::{GeoInfo, GeoSource};
 
@@ -794,7 +794,7 @@ impl GeoCache {
 
     /// Re-opens the configured database file(s). A file that fails validation leaves the old
     /// reader serving; the error is logged and counted. Returns the country database's state.
-    pub fn reload(&self) -> Result<MmdbStatus, String> {
+    pub fn reload(&self) -> Result<MmdbStatus, MmdbError> {
         if self.asn.path().is_some() {
             match self.asn.reload() {
                 Ok(status) => {
@@ -803,12 +803,9 @@ impl GeoCache {
                 }
                 Err(e) => {
                     self.metrics.geo_mmdb_reload_failure.inc();
-                    tracing::error!(error = %e, "GeoIP ASN database reload failed; keeping the old one");
+                    tracing::error!(error = %e.chain(), "GeoIP ASN database reload failed; keeping the old one");
                 }
             }
-        }
-        if self.country.path().is_none() {
-            return Err("geoip.db_path is not configured".into());
         }
         match self.country.reload() {
             Ok(status) => {
@@ -830,7 +827,7 @@ impl GeoCache {
             }
             Err(e) => {
                 self.metrics.geo_mmdb_reload_failure.inc();
-                tracing::error!(error = %e, "GeoIP database reload failed; keeping the old one");
+                tracing::error!(error = %e.chain(), "GeoIP database reload failed; keeping the old one");
                 Err(e)
             }
         }
