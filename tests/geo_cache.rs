@@ -149,13 +149,17 @@ async fn private_ranges_are_not_found_and_never_persisted() {
     for private in ["10.0.0.1", "192.168.1.1", "127.0.0.1", "fd00::1", "::1"] {
         assert_eq!(geo.lookup(ip(private)).await, None, "{private}");
     }
-    assert!(geo.lookup_batch(&[ip("172.16.0.1")]).await.is_empty());
+    assert!(
+        geo.lookup_batch_shared(&[ip("172.16.0.1")])
+            .await
+            .is_empty()
+    );
     assert_eq!(geo.flush_dirty().await.expect("flush"), 0);
     assert_eq!(w.rows().await, 0);
 }
 
 #[tokio::test]
-async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
+async fn lookup_batch_shared_returns_only_resolvable_ips_under_canonical_keys() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
@@ -166,7 +170,7 @@ async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
         ip("8.8.4.4"),
         ip("203.0.113.1"),
     ];
-    let found = geo.lookup_batch(&ips).await;
+    let found = geo.lookup_batch_shared(&ips).await;
     assert_eq!(found.len(), 3);
     assert_eq!(
         found[&ip("203.0.113.1")].country_code.as_deref(),
@@ -181,10 +185,10 @@ async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
 }
 
 #[tokio::test]
-async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_shares_per_network() {
+async fn batch_local_and_single_lookups_give_the_same_answers_and_a_batch_shares_them_per_network()
+{
     let w = World::new().await;
     w.write_demo(V1);
-    let geo = w.cache(&[]);
     let ips = [
         ip("5.1.2.3"),
         ip("5.9.9.9"),
@@ -193,12 +197,16 @@ async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_share
         ip("8.8.4.4"),
         ip("10.0.0.1"),
     ];
-    let shared = geo.lookup_batch_shared(&ips).await;
-    let owned = geo.lookup_batch(&ips).await;
+    let shared = w.cache(&[]).lookup_batch_shared(&ips).await;
+    let local = w.cache(&[]).lookup_batch_local(&ips);
+    let single = w.cache(&[]);
     assert_eq!(shared.len(), 4);
-    assert_eq!(owned.len(), 4);
-    for (ip, info) in &owned {
-        assert_eq!(shared[ip].as_ref(), info);
+    assert_eq!(local.len(), 4);
+    for ip in ips {
+        let one = single.lookup(ip).await;
+        let key = ip.to_canonical();
+        assert_eq!(shared.get(&key).map(|i| i.as_ref()), one.as_ref(), "{ip}");
+        assert_eq!(local.get(&key).map(|i| i.as_ref()), one.as_ref(), "{ip}");
     }
     assert!(
         Arc::ptr_eq(&shared[&ip("5.1.2.3")], &shared[&ip("5.9.9.9")]),
@@ -207,17 +215,18 @@ async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_share
 }
 
 #[tokio::test]
-async fn lookup_cached_only_answers_from_memory_and_never_resolves() {
+async fn cached_shared_answers_from_memory_and_never_resolves() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    assert!(geo.lookup_cached_only(&[ip("203.0.113.1")]).is_empty());
+    assert!(geo.cached_shared(ip("203.0.113.1")).is_none());
     assert_eq!(geo.stats().entries, 0);
     geo.lookup(ip("203.0.113.1")).await;
-    let cached = geo.lookup_cached_only(&[ip("203.0.113.1"), ip("198.51.100.1")]);
-    assert_eq!(cached.len(), 1);
+    assert!(geo.cached_shared(ip("198.51.100.1")).is_none());
     assert_eq!(
-        cached[&ip("203.0.113.1")].country_code.as_deref(),
+        geo.cached_shared(ip("203.0.113.1"))
+            .and_then(|i| i.country_code.clone())
+            .as_deref(),
         Some("DE")
     );
 }
@@ -227,7 +236,7 @@ async fn the_flush_persists_exactly_the_dirty_set_in_one_go_and_then_nothing() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    geo.lookup_batch(&[
+    geo.lookup_batch_shared(&[
         ip("203.0.113.1"),
         ip("198.51.100.2"),
         ip("2001:db8:abcd::3"),
@@ -279,7 +288,7 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    geo.lookup_batch(&[ip("203.0.113.1"), ip("198.51.100.1")])
+    geo.lookup_batch_shared(&[ip("203.0.113.1"), ip("198.51.100.1")])
         .await;
     geo.lookup(ip("8.8.8.8")).await;
     geo.flush_dirty().await.expect("flush");
@@ -291,9 +300,11 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
         2,
         "negative rows stay on disk"
     );
-    let cached = fresh.lookup_cached_only(&[ip("203.0.113.1"), ip("198.51.100.1")]);
     assert_eq!(
-        cached[&ip("198.51.100.1")].country_code.as_deref(),
+        fresh
+            .cached_shared(ip("198.51.100.1"))
+            .and_then(|i| i.country_code.clone())
+            .as_deref(),
         Some("US")
     );
 }
@@ -304,7 +315,7 @@ async fn re_resolve_fills_negative_rows_once_the_database_appears() {
     let geo = w.cache(&[]);
     assert_eq!(geo.mmdb_status().state, MmdbState::Absent);
     assert!(
-        geo.lookup_batch(&[ip("5.1.2.3"), ip("31.4.5.6"), ip("8.8.8.8")])
+        geo.lookup_batch_shared(&[ip("5.1.2.3"), ip("31.4.5.6"), ip("8.8.8.8")])
             .await
             .is_empty()
     );
@@ -370,7 +381,7 @@ async fn entries_of_an_older_database_are_re_resolved_on_their_next_access() {
         &mmdb::country_bytes(&one_net("203.0.113.0/24", "NL", "Netherlands"), V2),
     );
     geo.reload().expect("reload");
-    assert!(geo.lookup_cached_only(&[ip("203.0.113.9")]).is_empty());
+    assert!(geo.cached_shared(ip("203.0.113.9")).is_none());
     let info = geo.lookup(ip("203.0.113.9")).await.expect("found");
     assert_eq!(info.country_code.as_deref(), Some("NL"));
     assert_eq!(info.db_version, Some(V2));
@@ -410,7 +421,7 @@ async fn the_memory_tier_stays_within_its_bound() {
     let ips: Vec<IpAddr> = (0..5000u32)
         .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0x0500_0000 + i * 97)))
         .collect();
-    assert_eq!(geo.lookup_batch(&ips).await.len(), 5000);
+    assert_eq!(geo.lookup_batch_shared(&ips).await.len(), 5000);
     let stats = geo.stats();
     assert!(stats.entries <= 1000, "{stats:?}");
     assert!(stats.evictions >= 4000, "{stats:?}");
@@ -419,18 +430,6 @@ async fn the_memory_tier_stays_within_its_bound() {
         5000,
         "evicted results are still persisted"
     );
-}
-
-#[tokio::test]
-async fn clear_negative_forgets_negative_entries_only() {
-    let w = World::new().await;
-    w.write_demo(V1);
-    let geo = w.cache(&[]);
-    geo.lookup_batch(&[ip("8.8.8.8"), ip("203.0.113.1")]).await;
-    assert_eq!(geo.stats().negative_entries, 1);
-    geo.clear_negative();
-    let stats = geo.stats();
-    assert_eq!((stats.entries, stats.negative_entries), (1, 0));
 }
 
 fn lookup_answer(geo: &GeoCache, rt: &tokio::runtime::Handle, ip: IpAddr) -> Option<String> {
