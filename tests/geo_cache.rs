@@ -695,6 +695,35 @@ async fn garbage_truncated_empty_or_deleted_files_never_replace_a_good_database_
 }
 
 #[tokio::test]
+async fn a_refused_file_is_a_typed_error_that_keeps_its_cause() {
+    use bangui::geo::mmdb::MmdbError;
+    use std::error::Error as _;
+    let w = World::new().await;
+    w.write_demo(V1);
+    let geo = w.cache(&[]);
+    std::fs::write(w.country_path(), b"not a database").expect("write in place");
+    let err = geo.reload().expect_err("garbage");
+    assert!(matches!(err, MmdbError::Invalid { .. }), "{err:?}");
+    let cause = err.source().expect("the decoder's error is kept");
+    assert!(err.chain().ends_with(&cause.to_string()), "{}", err.chain());
+    std::fs::remove_file(w.country_path()).expect("delete");
+    assert!(matches!(geo.reload(), Err(MmdbError::Missing { .. })));
+    mmdb::write_atomically(&w.country_path(), &mmdb::asn_bytes(&mmdb::demo_asns(), V2));
+    assert!(matches!(geo.reload(), Err(MmdbError::WrongType { .. })));
+    let unconfigured = GeoCache::new(
+        &Settings::from_sources(&Sources::default())
+            .expect("defaults")
+            .geoip,
+        w.pool.clone(),
+        Arc::clone(&w.metrics),
+    );
+    assert!(matches!(
+        unconfigured.reload(),
+        Err(MmdbError::NotConfigured)
+    ));
+}
+
+#[tokio::test]
 async fn a_database_of_the_wrong_type_is_rejected() {
     let w = World::new().await;
     w.write_demo(V1);

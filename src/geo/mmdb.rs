@@ -308,8 +308,12 @@ pub enum MmdbError {
         #[source]
         source: maxminddb::MaxMindDbError,
     },
-    #[error("{}: {reason}", path.display())]
-    Metadata { path: PathBuf, reason: String },
+    #[error("{} has unusable metadata", path.display())]
+    Metadata {
+        path: PathBuf,
+        #[source]
+        problem: MetadataProblem,
+    },
     #[error("{}: database type {database_type:?} is not a {kind:?} database", path.display())]
     WrongType {
         path: PathBuf,
@@ -337,6 +341,17 @@ impl MmdbError {
         }
         text
     }
+}
+
+/// What is wrong with the metadata of a file that otherwise parses.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataProblem {
+    #[error("the database has no search tree")]
+    NoSearchTree,
+    #[error("the database has no build epoch")]
+    NoBuildEpoch,
+    #[error("IP version {0} is neither 4 nor 6")]
+    IpVersion(u16),
 }
 
 /// The last failed (re)load: what went wrong and when (Unix seconds).
@@ -470,18 +485,20 @@ pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, MmdbErr
             kind,
         });
     }
-    let insane = |reason: &str| MmdbError::Metadata {
-        path: owned(),
-        reason: reason.to_string(),
+    let problem = if meta.node_count == 0 {
+        Some(MetadataProblem::NoSearchTree)
+    } else if meta.build_epoch == 0 {
+        Some(MetadataProblem::NoBuildEpoch)
+    } else if meta.ip_version != 4 && meta.ip_version != 6 {
+        Some(MetadataProblem::IpVersion(meta.ip_version))
+    } else {
+        None
     };
-    if meta.node_count == 0 {
-        return Err(insane("the database has no search tree"));
-    }
-    if meta.build_epoch == 0 {
-        return Err(insane("the database has no build epoch"));
-    }
-    if meta.ip_version != 4 && meta.ip_version != 6 {
-        return Err(insane("the IP version is neither 4 nor 6"));
+    if let Some(problem) = problem {
+        return Err(MmdbError::Metadata {
+            path: owned(),
+            problem,
+        });
     }
     let build_epoch = meta.build_epoch;
     let mut probes = vec![IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1))];
