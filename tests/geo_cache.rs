@@ -313,6 +313,7 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
 async fn re_resolve_fills_negative_rows_once_the_database_appears() {
     let w = World::new().await;
     let geo = w.cache(&[]);
+    geo.load_from_db().await.expect("warm (start-up)");
     assert_eq!(geo.mmdb_status().state, MmdbState::Absent);
     assert!(
         geo.lookup_batch_shared(&[ip("5.1.2.3"), ip("31.4.5.6"), ip("8.8.8.8")])
@@ -341,10 +342,52 @@ async fn re_resolve_fills_negative_rows_once_the_database_appears() {
 }
 
 #[tokio::test]
+async fn the_first_re_resolve_waits_until_the_warm_load_has_finished() {
+    let w = World::new().await;
+    w.write_demo(V1);
+    let earlier = w.cache(&[]);
+    earlier
+        .lookup_batch_shared(&[ip("203.0.113.1"), ip("8.8.8.8")])
+        .await;
+    earlier.flush_dirty().await.expect("flush");
+    // A restart: a new cache over the same database, the re-resolve job firing first.
+    let geo = w.cache(&[]);
+    let job = tokio::spawn({
+        let geo = Arc::clone(&geo);
+        async move { geo.re_resolve_unresolved().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!job.is_finished(), "re-resolve ran before the warm load");
+    assert_eq!(geo.stats().entries, 0);
+    assert_eq!(geo.load_from_db().await.expect("warm"), 1);
+    let outcome = tokio::time::timeout(Duration::from_secs(5), job)
+        .await
+        .expect("re-resolve goes on once warmed")
+        .expect("task")
+        .expect("re-resolve");
+    assert_eq!(
+        (outcome.resolved, outcome.total),
+        (0, 1),
+        "only the negative row"
+    );
+    // A failed warm load opens the gate too: re-resolve is never blocked for good.
+    let broken = w.cache(&[]);
+    w.pool.close().await;
+    assert!(broken.load_from_db().await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), broken.re_resolve_unresolved())
+            .await
+            .is_ok_and(|r| r.is_err()),
+        "answers (with the database error) instead of waiting"
+    );
+}
+
+#[tokio::test]
 async fn re_resolve_also_retries_rows_of_an_older_database() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
+    geo.load_from_db().await.expect("warm (start-up)");
     geo.lookup(ip("203.0.113.1")).await;
     geo.flush_dirty().await.expect("flush");
     mmdb::write_atomically(

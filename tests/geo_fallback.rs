@@ -167,6 +167,7 @@ async fn world(stand_in: &StandIn, fallback: bool) -> World {
         pool.clone(),
         Arc::new(Metrics::new().expect("metrics")),
     ));
+    geo.load_from_db().await.expect("warm (start-up)");
     World {
         _dir: dir,
         pool,

@@ -11,6 +11,10 @@
 //! - A batch reads the generation and the readers once, so its answers come from one build.
 //! - Every answer that enters memory from the MMDB also enters the dirty set (the flush
 //!   persists it); negative answers do so only for public IPs.
+//! - Start-up order: [`GeoCache::re_resolve_unresolved`] waits until [`GeoCache::load_from_db`]
+//!   has finished (or failed, or was dropped), so the first re-resolve run works on a warm
+//!   memory tier instead of resolving rows the warm load is about to bring in. The start-up
+//!   calls `load_from_db` once, in the background; without it, re-resolve waits forever.
 
 mod databases;
 mod memory;
@@ -27,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
+use tokio::sync::watch;
 
 use crate::config::GeoipSettings;
 use crate::db::geo_cache as repo;
@@ -56,6 +61,17 @@ pub struct GeoCache {
     /// Memory-tier misses (no metric series exists for them).
     misses: AtomicU64,
     metrics: Arc<Metrics>,
+    /// `true` once the warm load has ended (see the start-up order in the module docs).
+    warmed: watch::Sender<bool>,
+}
+
+/// Opens the warm-up gate when the warm load ends, however it ends.
+struct WarmedOnDrop<'a>(&'a watch::Sender<bool>);
+
+impl Drop for WarmedOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl GeoCache {
@@ -78,6 +94,7 @@ impl GeoCache {
             remote,
             misses: AtomicU64::new(0),
             metrics,
+            warmed: watch::channel(false).0,
         }
     }
 
@@ -336,8 +353,10 @@ impl GeoCache {
     }
 
     /// Warms memory with the most recently seen rows (at most `cache_max_entries`). Rows of an
-    /// older MMDB are loaded too and re-resolved on access. Returns the number loaded.
+    /// older MMDB are loaded too and re-resolved on access. Returns the number loaded. When it
+    /// ends, re-resolve runs may start (see the module docs).
     pub async fn load_from_db(&self) -> Result<usize, sqlx::Error> {
+        let _gate = WarmedOnDrop(&self.warmed);
         let loaded = self
             .store
             .warm(&self.memory, self.dbs.version(), self.dbs.generation())
@@ -347,9 +366,11 @@ impl GeoCache {
     }
 
     /// Retries negative rows and rows of an older MMDB: MMDB first, then ip-api if allowed.
-    /// Results are written at once (one flush). `resolved` counts retried IPs that now have a
+    /// Waits for the warm load to end first. Results are written at once (one flush). `resolved` counts retried IPs that now have a
     /// country.
     pub async fn re_resolve_unresolved(&self) -> Result<ReResolveOutcome, sqlx::Error> {
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        let _ = self.warmed.subscribe().wait_for(|warmed| *warmed).await;
         let candidates =
             repo::retry_candidates(self.store.pool(), self.dbs.country_epoch()).await?;
         let total = candidates.len();
