@@ -307,7 +307,9 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
     handle.stop(true).await;
 }
 
-/// Warms the geo cache from the database in the background, so serving starts at once.
+/// Warms the geo cache from the database in the background, so serving starts at once. The
+/// `geo_re_resolve` job (and `POST /geo/re-resolve`) wait inside `re_resolve_unresolved` until
+/// this has ended, so the first re-resolve never works on a cold memory tier.
 async fn warm_geo_cache(geo: Arc<GeoCache>) {
     match geo.load_from_db().await {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),

@@ -149,13 +149,17 @@ async fn private_ranges_are_not_found_and_never_persisted() {
     for private in ["10.0.0.1", "192.168.1.1", "127.0.0.1", "fd00::1", "::1"] {
         assert_eq!(geo.lookup(ip(private)).await, None, "{private}");
     }
-    assert!(geo.lookup_batch(&[ip("172.16.0.1")]).await.is_empty());
+    assert!(
+        geo.lookup_batch_shared(&[ip("172.16.0.1")])
+            .await
+            .is_empty()
+    );
     assert_eq!(geo.flush_dirty().await.expect("flush"), 0);
     assert_eq!(w.rows().await, 0);
 }
 
 #[tokio::test]
-async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
+async fn lookup_batch_shared_returns_only_resolvable_ips_under_canonical_keys() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
@@ -166,7 +170,7 @@ async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
         ip("8.8.4.4"),
         ip("203.0.113.1"),
     ];
-    let found = geo.lookup_batch(&ips).await;
+    let found = geo.lookup_batch_shared(&ips).await;
     assert_eq!(found.len(), 3);
     assert_eq!(
         found[&ip("203.0.113.1")].country_code.as_deref(),
@@ -181,10 +185,10 @@ async fn lookup_batch_returns_only_resolvable_ips_under_canonical_keys() {
 }
 
 #[tokio::test]
-async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_shares_per_network() {
+async fn batch_local_and_single_lookups_give_the_same_answers_and_a_batch_shares_them_per_network()
+{
     let w = World::new().await;
     w.write_demo(V1);
-    let geo = w.cache(&[]);
     let ips = [
         ip("5.1.2.3"),
         ip("5.9.9.9"),
@@ -193,12 +197,16 @@ async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_share
         ip("8.8.4.4"),
         ip("10.0.0.1"),
     ];
-    let shared = geo.lookup_batch_shared(&ips).await;
-    let owned = geo.lookup_batch(&ips).await;
+    let shared = w.cache(&[]).lookup_batch_shared(&ips).await;
+    let local = w.cache(&[]).lookup_batch_local(&ips);
+    let single = w.cache(&[]);
     assert_eq!(shared.len(), 4);
-    assert_eq!(owned.len(), 4);
-    for (ip, info) in &owned {
-        assert_eq!(shared[ip].as_ref(), info);
+    assert_eq!(local.len(), 4);
+    for ip in ips {
+        let one = single.lookup(ip).await;
+        let key = ip.to_canonical();
+        assert_eq!(shared.get(&key).map(|i| i.as_ref()), one.as_ref(), "{ip}");
+        assert_eq!(local.get(&key).map(|i| i.as_ref()), one.as_ref(), "{ip}");
     }
     assert!(
         Arc::ptr_eq(&shared[&ip("5.1.2.3")], &shared[&ip("5.9.9.9")]),
@@ -207,17 +215,18 @@ async fn lookup_batch_shared_answers_exactly_what_lookup_batch_answers_and_share
 }
 
 #[tokio::test]
-async fn lookup_cached_only_answers_from_memory_and_never_resolves() {
+async fn cached_shared_answers_from_memory_and_never_resolves() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    assert!(geo.lookup_cached_only(&[ip("203.0.113.1")]).is_empty());
+    assert!(geo.cached_shared(ip("203.0.113.1")).is_none());
     assert_eq!(geo.stats().entries, 0);
     geo.lookup(ip("203.0.113.1")).await;
-    let cached = geo.lookup_cached_only(&[ip("203.0.113.1"), ip("198.51.100.1")]);
-    assert_eq!(cached.len(), 1);
+    assert!(geo.cached_shared(ip("198.51.100.1")).is_none());
     assert_eq!(
-        cached[&ip("203.0.113.1")].country_code.as_deref(),
+        geo.cached_shared(ip("203.0.113.1"))
+            .and_then(|i| i.country_code.clone())
+            .as_deref(),
         Some("DE")
     );
 }
@@ -227,7 +236,7 @@ async fn the_flush_persists_exactly_the_dirty_set_in_one_go_and_then_nothing() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    geo.lookup_batch(&[
+    geo.lookup_batch_shared(&[
         ip("203.0.113.1"),
         ip("198.51.100.2"),
         ip("2001:db8:abcd::3"),
@@ -279,7 +288,7 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
-    geo.lookup_batch(&[ip("203.0.113.1"), ip("198.51.100.1")])
+    geo.lookup_batch_shared(&[ip("203.0.113.1"), ip("198.51.100.1")])
         .await;
     geo.lookup(ip("8.8.8.8")).await;
     geo.flush_dirty().await.expect("flush");
@@ -291,9 +300,11 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
         2,
         "negative rows stay on disk"
     );
-    let cached = fresh.lookup_cached_only(&[ip("203.0.113.1"), ip("198.51.100.1")]);
     assert_eq!(
-        cached[&ip("198.51.100.1")].country_code.as_deref(),
+        fresh
+            .cached_shared(ip("198.51.100.1"))
+            .and_then(|i| i.country_code.clone())
+            .as_deref(),
         Some("US")
     );
 }
@@ -302,9 +313,10 @@ async fn load_from_db_warms_memory_of_a_new_cache_even_without_an_mmdb() {
 async fn re_resolve_fills_negative_rows_once_the_database_appears() {
     let w = World::new().await;
     let geo = w.cache(&[]);
+    geo.load_from_db().await.expect("warm (start-up)");
     assert_eq!(geo.mmdb_status().state, MmdbState::Absent);
     assert!(
-        geo.lookup_batch(&[ip("5.1.2.3"), ip("31.4.5.6"), ip("8.8.8.8")])
+        geo.lookup_batch_shared(&[ip("5.1.2.3"), ip("31.4.5.6"), ip("8.8.8.8")])
             .await
             .is_empty()
     );
@@ -330,10 +342,52 @@ async fn re_resolve_fills_negative_rows_once_the_database_appears() {
 }
 
 #[tokio::test]
+async fn the_first_re_resolve_waits_until_the_warm_load_has_finished() {
+    let w = World::new().await;
+    w.write_demo(V1);
+    let earlier = w.cache(&[]);
+    earlier
+        .lookup_batch_shared(&[ip("203.0.113.1"), ip("8.8.8.8")])
+        .await;
+    earlier.flush_dirty().await.expect("flush");
+    // A restart: a new cache over the same database, the re-resolve job firing first.
+    let geo = w.cache(&[]);
+    let job = tokio::spawn({
+        let geo = Arc::clone(&geo);
+        async move { geo.re_resolve_unresolved().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!job.is_finished(), "re-resolve ran before the warm load");
+    assert_eq!(geo.stats().entries, 0);
+    assert_eq!(geo.load_from_db().await.expect("warm"), 1);
+    let outcome = tokio::time::timeout(Duration::from_secs(5), job)
+        .await
+        .expect("re-resolve goes on once warmed")
+        .expect("task")
+        .expect("re-resolve");
+    assert_eq!(
+        (outcome.resolved, outcome.total),
+        (0, 1),
+        "only the negative row"
+    );
+    // A failed warm load opens the gate too: re-resolve is never blocked for good.
+    let broken = w.cache(&[]);
+    w.pool.close().await;
+    assert!(broken.load_from_db().await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), broken.re_resolve_unresolved())
+            .await
+            .is_ok_and(|r| r.is_err()),
+        "answers (with the database error) instead of waiting"
+    );
+}
+
+#[tokio::test]
 async fn re_resolve_also_retries_rows_of_an_older_database() {
     let w = World::new().await;
     w.write_demo(V1);
     let geo = w.cache(&[]);
+    geo.load_from_db().await.expect("warm (start-up)");
     geo.lookup(ip("203.0.113.1")).await;
     geo.flush_dirty().await.expect("flush");
     mmdb::write_atomically(
@@ -370,7 +424,7 @@ async fn entries_of_an_older_database_are_re_resolved_on_their_next_access() {
         &mmdb::country_bytes(&one_net("203.0.113.0/24", "NL", "Netherlands"), V2),
     );
     geo.reload().expect("reload");
-    assert!(geo.lookup_cached_only(&[ip("203.0.113.9")]).is_empty());
+    assert!(geo.cached_shared(ip("203.0.113.9")).is_none());
     let info = geo.lookup(ip("203.0.113.9")).await.expect("found");
     assert_eq!(info.country_code.as_deref(), Some("NL"));
     assert_eq!(info.db_version, Some(V2));
@@ -410,7 +464,7 @@ async fn the_memory_tier_stays_within_its_bound() {
     let ips: Vec<IpAddr> = (0..5000u32)
         .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0x0500_0000 + i * 97)))
         .collect();
-    assert_eq!(geo.lookup_batch(&ips).await.len(), 5000);
+    assert_eq!(geo.lookup_batch_shared(&ips).await.len(), 5000);
     let stats = geo.stats();
     assert!(stats.entries <= 1000, "{stats:?}");
     assert!(stats.evictions >= 4000, "{stats:?}");
@@ -419,18 +473,6 @@ async fn the_memory_tier_stays_within_its_bound() {
         5000,
         "evicted results are still persisted"
     );
-}
-
-#[tokio::test]
-async fn clear_negative_forgets_negative_entries_only() {
-    let w = World::new().await;
-    w.write_demo(V1);
-    let geo = w.cache(&[]);
-    geo.lookup_batch(&[ip("8.8.8.8"), ip("203.0.113.1")]).await;
-    assert_eq!(geo.stats().negative_entries, 1);
-    geo.clear_negative();
-    let stats = geo.stats();
-    assert_eq!((stats.entries, stats.negative_entries), (1, 0));
 }
 
 fn lookup_answer(geo: &GeoCache, rt: &tokio::runtime::Handle, ip: IpAddr) -> Option<String> {
@@ -505,7 +547,7 @@ async fn a_truncated_file_dropped_in_place_keeps_the_old_database_serving() {
     let good = mmdb::country_bytes(&mmdb::demo_countries(), V2);
     mmdb::write_atomically(&w.country_path(), &good[..good.len() / 2]);
     let err = geo.reload().expect_err("a truncated file is rejected");
-    assert!(!err.is_empty());
+    assert!(!err.chain().is_empty());
     let status = geo.mmdb_status();
     assert_eq!(status.state, MmdbState::Loaded);
     assert_eq!(status.build_epoch, Some(V1));
@@ -522,6 +564,206 @@ async fn a_truncated_file_dropped_in_place_keeps_the_old_database_serving() {
             .render()
             .contains("geo_mmdb_reloads_total{result=\"failure\"} 1")
     );
+}
+
+/// Country code of `ip` from memory or the MMDB (never the network), off any runtime.
+fn local_answer(geo: &GeoCache, ip: IpAddr) -> Option<String> {
+    geo.lookup_batch_local(&[ip])
+        .remove(&ip)
+        .and_then(|i| i.country_code.clone())
+}
+
+#[test]
+fn a_slow_copy_over_the_file_in_place_never_crashes_lookups_and_the_previous_build_serves_until_it_is_complete()
+ {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let w = rt.block_on(World::new());
+    let old = mmdb::country_bytes(&mmdb::many_networks(4096, "DE", "Germany"), V1);
+    let new = mmdb::country_bytes(&mmdb::many_networks(4096, "NL", "Netherlands"), V2);
+    assert!(old.len() > 16 * 4096, "several pages: {}", old.len());
+    mmdb::write_atomically(&w.country_path(), &old);
+    let geo = w.cache(&[("BANGUI_GEOIP_CACHE_MAX_ENTRIES", "1000")]);
+    let swapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Each thread walks distinct IPs of the 4096 networks, so nearly every lookup misses the
+    // memory tier and reads the database.
+    let threads: Vec<_> = (0..3u32)
+        .map(|t| {
+            let (geo, swapped, stop) = (Arc::clone(&geo), Arc::clone(&swapped), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let (mut answered, mut wrong) = (0u64, Vec::new());
+                let mut i = t;
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    i = i.wrapping_add(7919);
+                    let net = i % 4096;
+                    let target = IpAddr::V4(std::net::Ipv4Addr::new(
+                        16,
+                        ((net >> 8) & 0xff) as u8,
+                        (net & 0xff) as u8,
+                        (i >> 12) as u8,
+                    ));
+                    match local_answer(&geo, target).as_deref() {
+                        Some("DE") => answered += 1,
+                        // The new build only after the main thread announced the swap.
+                        Some("NL") if swapped.load(std::sync::atomic::Ordering::Acquire) => {
+                            answered += 1
+                        }
+                        other => wrong.push(format!("{target}: {other:?}")),
+                    }
+                }
+                (answered, wrong)
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    mmdb::overwrite_in_place_slowly(&w.country_path(), &new, new.len() / 8 + 1, |written| {
+        std::thread::sleep(Duration::from_millis(20));
+        if written < new.len() {
+            // What the watcher would do if its quiet period passed mid-copy.
+            assert!(
+                geo.reload().is_err(),
+                "a partial file ({written} bytes) is refused"
+            );
+            refused += 1;
+            let status = geo.mmdb_status();
+            assert_eq!(status.state, MmdbState::Loaded);
+            assert_eq!(status.build_epoch, Some(V1));
+            assert!(
+                status.error.is_some() && status.error_at.is_some(),
+                "{status:?}"
+            );
+        }
+    });
+    assert_eq!(refused, 8, "the truncation and 7 partial states");
+    std::thread::sleep(Duration::from_millis(50));
+    swapped.store(true, std::sync::atomic::Ordering::Release);
+    geo.reload().expect("the complete file validates");
+    std::thread::sleep(Duration::from_millis(50));
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    for t in threads {
+        let (answered, wrong) = t.join().expect("a lookup thread survived");
+        assert!(wrong.is_empty(), "{:?}", &wrong[..wrong.len().min(5)]);
+        assert!(answered > 100, "{answered}");
+    }
+    let status = geo.mmdb_status();
+    assert_eq!((status.build_epoch, status.error), (Some(V2), None));
+    assert_eq!(local_answer(&geo, ip("16.0.9.9")).as_deref(), Some("NL"));
+}
+
+#[test]
+fn a_file_truncated_in_place_and_left_so_keeps_the_previous_data_for_uncached_ips() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let w = rt.block_on(World::new());
+    mmdb::write_atomically(
+        &w.country_path(),
+        &mmdb::country_bytes(&mmdb::many_networks(256, "DE", "Germany"), V1),
+    );
+    let geo = w.cache(&[]);
+    assert_eq!(local_answer(&geo, ip("16.0.1.1")).as_deref(), Some("DE"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(w.country_path())
+        .expect("truncate in place");
+    // Never looked up before: answered by the database held in memory, not the file.
+    assert_eq!(local_answer(&geo, ip("16.0.200.1")).as_deref(), Some("DE"));
+    assert!(geo.reload().is_err());
+    assert_eq!(local_answer(&geo, ip("16.0.201.1")).as_deref(), Some("DE"));
+    let status = geo.mmdb_status();
+    assert_eq!(
+        (status.state, status.build_epoch),
+        (MmdbState::Loaded, Some(V1))
+    );
+    assert!(
+        status
+            .error
+            .is_some_and(|e| e.contains("GeoLite2-Country.mmdb"))
+    );
+}
+
+#[tokio::test]
+async fn garbage_truncated_empty_or_deleted_files_never_replace_a_good_database_and_a_valid_one_does()
+ {
+    let w = World::new().await;
+    w.write_demo(V1);
+    let geo = w.cache(&[]);
+    let good = mmdb::country_bytes(&mmdb::demo_countries(), V2);
+    let mut garbage = vec![0x5au8; 4096];
+    garbage.extend_from_slice(b"\xab\xcd\xefMaxMind.com not really metadata");
+    let broken: [(&str, Vec<u8>); 4] = [
+        ("garbage", garbage),
+        ("truncated", good[..good.len() - 40].to_vec()),
+        ("half", good[..good.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+    ];
+    for (what, bytes) in broken {
+        std::fs::write(w.country_path(), &bytes).expect("write in place");
+        let err = geo.reload().expect_err(what);
+        let status = geo.mmdb_status();
+        assert_eq!(status.state, MmdbState::Loaded, "{what}");
+        assert_eq!(status.build_epoch, Some(V1), "{what}");
+        assert_eq!(
+            status.error.as_deref(),
+            Some(err.chain().as_str()),
+            "{what}"
+        );
+        assert!(status.error_at.is_some_and(|t| t > 1_600_000_000), "{what}");
+        assert_eq!(
+            local_answer(&geo, ip("198.51.100.77")).as_deref(),
+            Some("US"),
+            "{what}"
+        );
+    }
+    std::fs::remove_file(w.country_path()).expect("delete");
+    assert!(geo.reload().is_err());
+    let status = geo.mmdb_status();
+    assert_eq!(
+        (status.state, status.build_epoch),
+        (MmdbState::Loaded, Some(V1))
+    );
+    assert!(status.error.is_some_and(|e| e.contains("does not exist")));
+    assert_eq!(local_answer(&geo, ip("192.0.2.77")).as_deref(), Some("GB"));
+
+    mmdb::write_atomically(&w.country_path(), &good);
+    let status = geo
+        .reload()
+        .expect("a valid file of another build replaces it");
+    assert_eq!(status.build_epoch, Some(V2));
+    assert_eq!((status.error, status.error_at), (None, None));
+    assert!(
+        w.metrics
+            .render()
+            .contains("geo_mmdb_reloads_total{result=\"failure\"} 5")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_file_is_a_typed_error_that_keeps_its_cause() {
+    use bangui::geo::mmdb::MmdbError;
+    use std::error::Error as _;
+    let w = World::new().await;
+    w.write_demo(V1);
+    let geo = w.cache(&[]);
+    std::fs::write(w.country_path(), b"not a database").expect("write in place");
+    let err = geo.reload().expect_err("garbage");
+    assert!(matches!(err, MmdbError::Invalid { .. }), "{err:?}");
+    let cause = err.source().expect("the decoder's error is kept");
+    assert!(err.chain().ends_with(&cause.to_string()), "{}", err.chain());
+    std::fs::remove_file(w.country_path()).expect("delete");
+    assert!(matches!(geo.reload(), Err(MmdbError::Missing { .. })));
+    mmdb::write_atomically(&w.country_path(), &mmdb::asn_bytes(&mmdb::demo_asns(), V2));
+    assert!(matches!(geo.reload(), Err(MmdbError::WrongType { .. })));
+    let unconfigured = GeoCache::new(
+        &Settings::from_sources(&Sources::default())
+            .expect("defaults")
+            .geoip,
+        w.pool.clone(),
+        Arc::clone(&w.metrics),
+    );
+    assert!(matches!(
+        unconfigured.reload(),
+        Err(MmdbError::NotConfigured)
+    ));
 }
 
 #[tokio::test]

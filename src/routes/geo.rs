@@ -85,8 +85,8 @@ pub async fn reload(
     let outcome = web::block(move || geo.reload())
         .await
         .map_err(|e| ApiError::internal(format!("reload task failed: {e}")))?;
-    let result = outcome.map_err(|message| {
-        ApiError::unprocessable(message)
+    let result = outcome.map_err(|e| {
+        ApiError::unprocessable(e.chain())
             .with_details(serde_json::to_value(state.geo.mmdb_status()).unwrap_or_default())
     });
     super::audit_result(&state, &caller, "geo.reload", "mmdb", &result).await;

@@ -140,6 +140,42 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) {
     std::fs::rename(&tmp, path).expect("rename mmdb into place");
 }
 
+/// Overwrites `path` in place the way `cp new.mmdb GeoLite2-Country.mmdb` does: the same inode
+/// is truncated, then written `chunk` bytes at a time. `between` runs after the truncation and
+/// after each chunk with the number of bytes written so far (a slow copy, observed mid-way).
+pub fn overwrite_in_place_slowly(
+    path: &Path,
+    bytes: &[u8],
+    chunk: usize,
+    mut between: impl FnMut(usize),
+) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .expect("open the mmdb in place");
+    between(0);
+    let mut written = 0;
+    for part in bytes.chunks(chunk.max(1)) {
+        file.write_all(part).expect("write a chunk in place");
+        file.flush().expect("flush");
+        written += part.len();
+        between(written);
+    }
+}
+
+/// `count` /24 networks from `16.0.0.0` on, all in one country but each with its own record
+/// (its own `geoname_id`, so the writer cannot merge them): a file of many pages.
+pub fn many_networks(count: u32, iso: &str, name: &str) -> Vec<CountryNet> {
+    (0..count)
+        .map(|i| {
+            let network = format!("16.{}.{}.0/24", (i >> 8) & 0xff, i & 0xff);
+            CountryNet::new(&network, iso, name, "EU", 1_000 + i)
+        })
+        .collect()
+}
+
 /// A small world for tests and the demo: documentation ranges plus one /8 in many countries.
 pub fn demo_countries() -> Vec<CountryNet> {
     let rows: &[(&str, &str, &str, &str, u32)] = &[
