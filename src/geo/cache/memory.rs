@@ -200,6 +200,18 @@ impl MemoryTier {
         true
     }
 
+    /// Forgets every negative entry (a new database may know those addresses); returns how many.
+    pub fn forget_negatives(&self) -> usize {
+        let mut removed = 0usize;
+        self.map.retain(|_, e| {
+            let keep = e.info.is_some();
+            removed += usize::from(!keep);
+            keep
+        });
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        removed
+    }
+
     /// Forgets the entry of `key` if it is negative, so that the next access retries.
     pub fn remove_negative(&self, key: IpKey) {
         if self.map.remove_if(&key, |_, e| e.info.is_none()).is_some() {

@@ -116,8 +116,17 @@ impl GeoCache {
     /// Re-reads the configured database file(s). A file that fails validation leaves the old
     /// reader serving; the error is logged, counted and shown by [`Self::mmdb_status`]. Returns
     /// the country database's state.
+    ///
+    /// When the country database's build changes, negative answers are forgotten: the new
+    /// build may know those addresses (the archive's re-geolocation relies on this).
     pub fn reload(&self) -> Result<MmdbStatus, MmdbError> {
-        self.dbs.reload(&self.metrics)
+        let before = self.dbs.generation();
+        let status = self.dbs.reload(&self.metrics)?;
+        if self.dbs.generation() != before {
+            self.memory.forget_negatives();
+            self.refresh_gauges();
+        }
+        Ok(status)
     }
 
     /// One IP: memory, MMDB, then ip-api if allowed. `None` when nothing knows it.
