@@ -24,9 +24,11 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
+use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
@@ -158,7 +160,15 @@ impl Application {
             Arc::clone(&geo),
             rollups,
         ));
-        let jobs = crate::tasks::JobMonitor::new(metrics.job_failures.clone());
+        let jobs = JobMonitor::new(metrics.job_failures.clone());
+        let scheduler_running = Arc::new(AtomicBool::new(true));
+        let health = Arc::new(HealthService::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&geo),
+            jobs.clone(),
+            Arc::clone(&scheduler_running),
+        ));
         let state = AppState {
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
@@ -174,8 +184,9 @@ impl Application {
             regeo,
             dashboard,
             metrics,
-            scheduler_running: Arc::new(AtomicBool::new(true)),
+            scheduler_running,
             jobs,
+            health,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await

@@ -14,12 +14,13 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
+use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::server_settings::ServerSettingsService;
-use crate::tasks::JobMonitor;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,6 +41,7 @@ pub struct AppState {
     pub scheduler_running: Arc<AtomicBool>,
     /// Outcomes of the background jobs' runs (for health and `/metrics`).
     pub jobs: JobMonitor,
+    pub health: Arc<HealthService>,
 }
 
 impl AppState {

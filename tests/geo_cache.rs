@@ -433,9 +433,9 @@ async fn entries_of_an_older_database_are_re_resolved_on_their_next_access() {
 #[tokio::test]
 async fn cleanup_deletes_only_rows_not_seen_within_the_retention() {
     let w = World::new().await;
-    let cleanup = bangui::tasks::geo_cleanup::run;
+    let geo = w.cache(&[]);
     let now = 1_900_000_000;
-    assert_eq!(cleanup(&w.pool, 90, now).await.expect("empty table"), 0);
+    assert_eq!(geo.delete_stale(90, now).await.expect("empty table"), 0);
     for (ip, last_seen) in [
         ("1.1.1.1", now - 91 * 86_400),
         ("2.2.2.2", now - 89 * 86_400),
@@ -449,10 +449,10 @@ async fn cleanup_deletes_only_rows_not_seen_within_the_retention() {
             .await
             .expect("insert");
     }
-    assert_eq!(cleanup(&w.pool, 90, now).await.expect("cleanup"), 1);
+    assert_eq!(geo.delete_stale(90, now).await.expect("cleanup"), 1);
     assert!(repo::get(&w.pool, "1.1.1.1").await.expect("get").is_none());
     assert!(repo::get(&w.pool, "2.2.2.2").await.expect("get").is_some());
-    assert_eq!(cleanup(&w.pool, 90, now).await.expect("all recent"), 0);
+    assert_eq!(geo.delete_stale(90, now).await.expect("all recent"), 0);
     assert_eq!(w.rows().await, 2);
 }
 

@@ -22,19 +22,27 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             &["domain", "db", "fail2ban", "geo", "config", "metrics"][..],
         ),
         // The HTTP edge: routes, their guards and the error contract.
-        ("error", &["domain", "services", "fail2ban", "db", "geo"][..]),
+        (
+            "error",
+            &["domain", "services", "fail2ban", "db", "geo"][..],
+        ),
         ("cors", &["config", "state", "error"][..]),
         ("middleware", &["config", "state", "error", "metrics"][..]),
         (
             "routes",
-            &["domain", "services", "error", "state", "config", "metrics", "geo"][..],
+            &[
+                "domain", "services", "error", "state", "config", "metrics", "geo",
+            ][..],
         ),
         // The composition root.
         (
             "state",
             &["config", "services", "fail2ban", "geo", "metrics", "db"][..],
         ),
-        ("tasks", &["state", "services", "domain", "config", "metrics"][..]),
+        (
+            "tasks",
+            &["state", "services", "domain", "config", "metrics"][..],
+        ),
     ])
 }
 

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::services::health::{self, OverallState};
+use crate::services::health::OverallState;
 use crate::state::AppState;
 
 use super::guard::Caller;
@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "ok or degraded"), (status = 503, description = "unavailable")))]
 #[get("/health")]
 pub async fn health_report(caller: Option<Caller>, state: web::Data<AppState>) -> HttpResponse {
-    let report = health::report(&state).await;
+    let report = state.health.report().await;
     let mut res = match report.status {
         OverallState::Unavailable => HttpResponse::ServiceUnavailable(),
         _ => HttpResponse::Ok(),
@@ -43,7 +43,7 @@ pub async fn live() -> HttpResponse {
     responses((status = 200), (status = 503)))]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match health::ready(&state).await {
+    match state.health.ready().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(e) => {
             // The cause goes to the log only: this endpoint is public.

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::fail2ban::types::ServerSettings;
-use crate::services::server_settings::ServerSettingsChange;
+use crate::services::server_settings::{ServerSettings, ServerSettingsChange};
 use crate::state::AppState;
 
 use super::guard::Admin;

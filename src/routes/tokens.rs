@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::api_tokens::TokenRow;
 use crate::domain::auth::Role;
 use crate::error::ApiError;
+use crate::services::auth::TokenRow;
 use crate::state::AppState;
 
 use super::guard::{Admin, Viewer};

@@ -10,6 +10,7 @@ pub mod health;
 pub mod history;
 pub mod history_regeo;
 pub mod jails;
+pub mod job_monitor;
 pub mod login_limiter;
 pub mod map_settings;
 pub mod rollups;

@@ -9,7 +9,10 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::domain::DomainError;
-use crate::fail2ban::{Fail2banClient, Fail2banError, ServerSettingUpdate, ServerSettings};
+use crate::fail2ban::{Fail2banClient, Fail2banError, ServerSettingUpdate};
+
+/// fail2ban's server settings as this service reads them.
+pub use crate::fail2ban::ServerSettings;
 
 /// Log targets that are not files.
 pub const SPECIAL_LOG_TARGETS: [&str; 4] = ["STDOUT", "STDERR", "SYSLOG", "SYSTEMD-JOURNAL"];

@@ -15,7 +15,7 @@ use tokio_cron_scheduler::JobScheduler;
 
 use crate::state::AppState;
 
-pub use scheduler::{JobFn, JobMonitor, JobSpec, RegisterError, Schedule, register};
+pub use scheduler::{JobError, JobFn, JobMonitor, JobSpec, RegisterError, Schedule, register};
 
 /// Registers every job of the application.
 pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<(), RegisterError> {

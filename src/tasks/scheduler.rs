@@ -5,17 +5,14 @@
 //! (time and message) and the per-job failure counter of `/metrics`, which health reports.
 //! It knows nothing about what the jobs do.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
-use prometheus::IntCounterVec;
-use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::domain::time::rfc3339;
+pub use crate::services::job_monitor::JobMonitor;
 
 /// When a job runs.
 #[derive(Debug, Clone)]
@@ -26,8 +23,23 @@ pub enum Schedule {
     Cron(String),
 }
 
-/// The body of a job: returns an error text to log on failure.
-pub type JobFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+/// Why a run failed: any error with its cause chain (each job's own `thiserror` type).
+pub type JobError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The body of a job.
+pub type JobFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+
+/// The message of an error followed by its causes (`a: b: c`).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// One job: a stable id used in logs, when it runs and what it does.
 #[derive(Clone)]
@@ -38,91 +50,11 @@ pub struct JobSpec {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register job `{id}`: {message}")]
+#[error("cannot register job `{id}`")]
 pub struct RegisterError {
     pub id: &'static str,
-    pub message: String,
-}
-
-/// A failed run: when (RFC 3339) and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobFailure {
-    pub at: String,
-    pub message: String,
-}
-
-/// What health shows of one job.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct JobStatus {
-    /// When a run last succeeded (RFC 3339); `None` before the first success.
-    pub last_success: Option<String>,
-    pub last_error: Option<JobFailure>,
-    /// Whether the most recent run failed.
-    pub failing: bool,
-    /// Failed runs since start.
-    pub failures: u64,
-}
-
-/// The outcome of every job's runs, shared by the scheduler (writer) and health (reader).
-#[derive(Clone, Default)]
-pub struct JobMonitor {
-    jobs: Arc<Mutex<BTreeMap<&'static str, JobStatus>>>,
-    /// `job_failures_total{job}` of the metrics registry, when there is one.
-    failures: Option<IntCounterVec>,
-}
-
-impl JobMonitor {
-    /// A monitor that also counts failures in `failures` (label `job`).
-    pub fn new(failures: IntCounterVec) -> Self {
-        Self {
-            jobs: Arc::default(),
-            failures: Some(failures),
-        }
-    }
-
-    fn update(&self, id: &'static str, change: impl FnOnce(&mut JobStatus)) {
-        let mut jobs = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        change(jobs.entry(id).or_default());
-    }
-
-    /// Lists a job before its first run, so health names every registered job.
-    pub fn known(&self, id: &'static str) {
-        self.update(id, |_| {});
-    }
-
-    pub fn succeeded(&self, id: &'static str) {
-        let now = rfc3339(chrono::Utc::now().timestamp());
-        self.update(id, |s| {
-            s.last_success = Some(now);
-            s.failing = false;
-        });
-    }
-
-    pub fn failed(&self, id: &'static str, message: String) {
-        if let Some(counter) = &self.failures {
-            counter.with_label_values(&[id]).inc();
-        }
-        let at = rfc3339(chrono::Utc::now().timestamp());
-        self.update(id, |s| {
-            s.last_error = Some(JobFailure { at, message });
-            s.failing = true;
-            s.failures += 1;
-        });
-    }
-
-    /// Every known job's status, by id.
-    pub fn snapshot(&self) -> BTreeMap<String, JobStatus> {
-        let jobs = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        jobs.iter()
-            .map(|(id, s)| (id.to_string(), s.clone()))
-            .collect()
-    }
+    #[source]
+    pub source: tokio_cron_scheduler::JobSchedulerError,
 }
 
 /// Wraps `spec.run` with the no-overlap guard, logging and `monitor`, then adds it to
@@ -140,14 +72,11 @@ pub async fn register(
         Schedule::Every(every) => Job::new_repeated_async(*every, move |_uuid, _lock| body()),
         Schedule::Cron(expr) => Job::new_async(expr.as_str(), move |_uuid, _lock| body()),
     }
-    .map_err(|e| RegisterError {
-        id,
-        message: e.to_string(),
-    })?;
-    scheduler.add(job).await.map_err(|e| RegisterError {
-        id,
-        message: e.to_string(),
-    })?;
+    .map_err(|source| RegisterError { id, source })?;
+    scheduler
+        .add(job)
+        .await
+        .map_err(|source| RegisterError { id, source })?;
     tracing::info!(job = id, schedule = ?spec.schedule, "job registered");
     Ok(())
 }
@@ -182,8 +111,9 @@ pub fn guarded(
                     monitor.succeeded(id);
                 }
                 Ok(Err(e)) => {
-                    tracing::error!(job = id, error = %e, "job failed");
-                    monitor.failed(id, e);
+                    let message = error_chain(e.as_ref());
+                    tracing::error!(job = id, error = %message, "job failed");
+                    monitor.failed(id, message);
                 }
                 Err(e) => {
                     tracing::error!(job = id, error = %e, "job crashed");
@@ -198,6 +128,8 @@ pub fn guarded(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::job_monitor::JobStatus;
+    use prometheus::IntCounterVec;
     use std::sync::atomic::AtomicUsize;
 
     fn counting_job(runs: Arc<AtomicUsize>, hold: Duration, fail: bool) -> JobFn {
@@ -206,11 +138,7 @@ mod tests {
             Box::pin(async move {
                 runs.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(hold).await;
-                if fail {
-                    Err("boom".to_string())
-                } else {
-                    Ok(())
-                }
+                if fail { Err("boom".into()) } else { Ok(()) }
             })
         })
     }

@@ -361,6 +361,13 @@ impl GeoCache {
         result
     }
 
+    /// Deletes stored rows not seen for `retention_days` before `now` (epoch seconds); returns
+    /// how many. Memory keeps its entries (they age out through eviction).
+    pub async fn delete_stale(&self, retention_days: u32, now: i64) -> Result<u64, sqlx::Error> {
+        let cutoff = now - i64::from(retention_days) * 86_400;
+        crate::db::geo_cache::delete_stale(self.store.pool(), cutoff).await
+    }
+
     /// Warms memory with the most recently seen rows (at most `cache_max_entries`). Rows of an
     /// older MMDB are loaded too and re-resolved on access. Returns the number loaded. When it
     /// ends, re-resolve runs may start (see the module docs).

@@ -27,7 +27,7 @@ use crate::domain::auth::Role;
 pub use passwords::PasswordError;
 pub use sessions::SessionService;
 pub use setup::SetupService;
-pub use tokens::{CreatedToken, TOKEN_PREFIX, TokenService};
+pub use tokens::{CreatedToken, TOKEN_PREFIX, TokenRow, TokenService};
 pub use users::{UserService, UserUpdate};
 
 use credential_cache::CredentialCache;

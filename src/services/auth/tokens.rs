@@ -15,6 +15,9 @@ use super::credential_cache::{CredentialCache, Kind};
 use super::digest::CredentialDigest;
 use super::{AuthError, AuthKind, Identity};
 
+/// A stored token as the service lists it (never the secret).
+pub use crate::db::api_tokens::TokenRow;
+
 /// Prefix of personal API tokens, so that leaked tokens are recognisable.
 pub const TOKEN_PREFIX: &str = "bgt_";
 /// A token's `last_used_at` is written at most this often (seconds).
