@@ -8,6 +8,9 @@ type Handler = (url: string, init: RequestInit) => [number, unknown];
 
 function stubApi(role: 'admin' | 'operator' | 'viewer' | null, extra: Handler = () => [404, { error_code: 'not_found', message: 'nope', details: null }]) {
   const calls: { url: string; init: RequestInit }[] = [];
+  // A signed-in browser remembers that it has a session; a signed-out one does not probe.
+  if (role) localStorage.setItem('bangui.signed-in', '1');
+  else localStorage.removeItem('bangui.signed-in');
   vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit) => {
     calls.push({ url, init });
     let res: [number, unknown];
@@ -26,7 +29,7 @@ function renderAt(path: string) {
   return render(<MemoryRouter initialEntries={[path]} future={routerFuture}><Providers><AppRoutes /></Providers></MemoryRouter>);
 }
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => { vi.unstubAllGlobals(); localStorage.clear(); });
 
 describe('passwordProblem', () => {
   it('mirrors the server policy: at least 10 characters of two kinds', () => {
