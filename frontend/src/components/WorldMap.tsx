@@ -45,6 +45,11 @@ function buildGeometry(): Geometry2D {
   return { shapes, dots };
 }
 
+/** Legend text of one colour step: "10–49", or "3" when the step holds one value. */
+function span(lo: number, hi: number): string {
+  return hi <= lo ? formatCount(lo) : `${formatCount(lo)}–${formatCount(hi)}`;
+}
+
 let geometry: Geometry2D | null = null;
 /** Projected shapes and dot positions, computed once per page load. */
 export function mapGeometry(): Geometry2D {
@@ -166,9 +171,9 @@ export function WorldMap({ counts, names = {}, thresholds, selected, onSelect }:
       )}
       <ul className="legend" aria-label="Legend">
         <li><span className="swatch level-0" /> 0</li>
-        <li><span className="swatch level-1" /> 1–{formatCount(Math.max(1, thresholds[0] - 1))}</li>
-        <li><span className="swatch level-2" /> {formatCount(thresholds[0])}–{formatCount(Math.max(thresholds[0], thresholds[1] - 1))}</li>
-        <li><span className="swatch level-3" /> {formatCount(thresholds[1])}–{formatCount(Math.max(thresholds[1], thresholds[2] - 1))}</li>
+        <li><span className="swatch level-1" /> {span(1, thresholds[0] - 1)}</li>
+        <li><span className="swatch level-2" /> {span(thresholds[0], thresholds[1] - 1)}</li>
+        <li><span className="swatch level-3" /> {span(thresholds[1], thresholds[2] - 1)}</li>
         <li><span className="swatch level-4" /> ≥ {formatCount(thresholds[2])}</li>
         {dotCodes.length > 0 && <li><span className="dot-key" aria-hidden="true" /> small country (dot)</li>}
       </ul>
