@@ -1,9 +1,9 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { BanRow, Status } from '../api/types';
-import { BanTable } from './BanTable';
+import { BanTable, lacksAsnData } from './BanTable';
 import { TopCountries, TrendChart } from './charts';
-import { ConfirmProvider, ErrorBanner, Modal, useConfirm } from './feedback';
+import { ConfirmProvider, ErrorBanner, Modal, ToastProvider, useConfirm, useToast } from './feedback';
 import { StatusBar } from './StatusBar';
 import { undrawableCodes, WorldMap } from './WorldMap';
 import { MARKER_CENTROIDS } from '../lib/centroids';
@@ -242,5 +242,32 @@ describe('Modal focus trap', () => {
     expect(document.activeElement).toBe(two);
     fireEvent.keyDown(document.body, { key: 'Escape' });
     expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('tables and notices', () => {
+  it('makes a wide table a labelled, focusable region so the keyboard can scroll it', () => {
+    render(<BanTable rows={[row]} label="Bans in this range" />);
+    const region = screen.getByRole('region', { name: 'Bans in this range' });
+    expect(region.getAttribute('tabindex')).toBe('0');
+  });
+  it('labels every cell for the phone layout', () => {
+    const { container } = render(<BanTable rows={[row]} />);
+    const cells = [...container.querySelectorAll('tbody td')];
+    expect(cells.every((td) => td.getAttribute('data-label'))).toBe(true);
+  });
+  it('says that no ASN database is configured instead of a silent dash', () => {
+    const noAsn = { ...row, geo: { ...row.geo!, asn: null, org: null } };
+    render(<BanTable rows={[noAsn]} />);
+    expect(screen.getByTestId('asn-note').textContent).toMatch(/no ASN database is configured/);
+    expect(lacksAsnData([row.geo])).toBe(false);
+    expect(lacksAsnData([null])).toBe(false);
+  });
+  it('keeps at most three toasts and shows a repeated message once', () => {
+    let push: (t: string) => void = () => {};
+    function Grab() { push = useToast(); return null; }
+    render(<ToastProvider><Grab /></ToastProvider>);
+    act(() => { for (const t of ['a', 'b', 'c', 'd', 'd']) push(t); });
+    expect(screen.getAllByTestId('toast').map((t) => t.textContent?.replace('×', ''))).toEqual(['b', 'c', 'd']);
   });
 });
