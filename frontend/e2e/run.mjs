@@ -378,6 +378,14 @@ async function main() {
     // The map is one tab stop, not one per country.
     const stops = await page.locator('[data-testid="world-map"] [tabindex="0"]').count();
     assert(stops === 1, `the map is a single tab stop (got ${stops})`);
+    // A focused country's tooltip appears at that country, not elsewhere.
+    const stop = page.locator('[data-testid="world-map"] [tabindex="0"]');
+    await stop.focus();
+    const tipBox = await page.locator('.map-tip').boundingBox();
+    const stopBox = await stop.boundingBox();
+    const dist = Math.hypot(tipBox.x - (stopBox.x + stopBox.width / 2), tipBox.y - (stopBox.y + stopBox.height / 2));
+    assert(dist < 60, `the tooltip of the focused country sits next to it (${Math.round(dist)} px away)`);
+    await stop.blur();
     await page.locator('circle[data-country="BH"]').click();
     await page.locator('[data-testid="ban-table"] tr[data-ip="37.1.2.3"]').waitFor();
     await page.locator('path[data-country="DE"]').first().click();
