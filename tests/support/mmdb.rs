@@ -205,6 +205,9 @@ pub fn demo_countries() -> Vec<CountryNet> {
         ("189.0.0.0/8", "MX", "Mexico", "NA", 3_996_063),
         ("196.0.0.0/8", "NG", "Nigeria", "AF", 2_328_926),
         ("200.0.0.0/8", "CL", "Chile", "SA", 3_895_114),
+        // Small countries the 110m world atlas of the dashboard has no shape for.
+        ("37.0.0.0/8", "BH", "Bahrain", "AS", 290_291),
+        ("42.0.0.0/8", "SG", "Singapore", "AS", 1_880_251),
     ];
     rows.iter()
         .map(|(n, iso, name, cont, id)| CountryNet::new(n, iso, name, cont, *id))

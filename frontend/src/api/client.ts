@@ -124,8 +124,8 @@ export const api = {
   bans: (f: Filters & { page?: number; page_size?: number; country?: string | null }) =>
     request<BanPage>('/dashboard/bans', { query: { ...f } }),
   byCountry: (f: Filters) => request<ByCountry>('/dashboard/bans/by-country', { query: { ...f } }),
-  trend: (f: Filters) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
-  byJail: (f: Filters) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),
+  trend: (f: Filters & { country?: string | null }) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
+  byJail: (f: Filters & { country?: string | null }) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),
 
   activeBans: () => request<ActiveBans>('/bans/active'),
   ban: (ip: string, jail: string) =>

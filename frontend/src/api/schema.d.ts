@@ -131,7 +131,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Bans in the window, newest first, paged, geolocated. */
+        /** Bans in the window, newest first, paged, with the geolocation stored when each was archived. */
         get: operations["bans"];
         put?: never;
         post?: never;
@@ -1391,7 +1391,7 @@ export interface operations {
                 page?: number | null;
                 /** @description Rows per page (default 100, at most 500). */
                 page_size?: number | null;
-                /** @description ISO country code: only bans of IPs located there (ban list only). */
+                /** @description ISO country code: only bans of IPs located there. */
                 country?: string | null;
             };
             header?: never;
@@ -1433,7 +1433,7 @@ export interface operations {
                 page?: number | null;
                 /** @description Rows per page (default 100, at most 500). */
                 page_size?: number | null;
-                /** @description ISO country code: only bans of IPs located there (ban list only). */
+                /** @description ISO country code: only bans of IPs located there. */
                 country?: string | null;
             };
             header?: never;
@@ -1475,7 +1475,7 @@ export interface operations {
                 page?: number | null;
                 /** @description Rows per page (default 100, at most 500). */
                 page_size?: number | null;
-                /** @description ISO country code: only bans of IPs located there (ban list only). */
+                /** @description ISO country code: only bans of IPs located there. */
                 country?: string | null;
             };
             header?: never;
@@ -1517,7 +1517,7 @@ export interface operations {
                 page?: number | null;
                 /** @description Rows per page (default 100, at most 500). */
                 page_size?: number | null;
-                /** @description ISO country code: only bans of IPs located there (ban list only). */
+                /** @description ISO country code: only bans of IPs located there. */
                 country?: string | null;
             };
             header?: never;
