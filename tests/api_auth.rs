@@ -266,6 +266,11 @@ async fn roles_limit_what_users_and_their_tokens_may_do() {
 
     let (status, body) = app.get_json("/api/v1/users").await;
     assert_eq!(status, 200);
+    let created = body["items"][0]["created_at"].as_str().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok() && created.ends_with('Z'),
+        "a user's creation time is RFC 3339 UTC like every time in the API: {created}"
+    );
     let admin_id = body["items"][0]["id"].as_i64().unwrap_or_default();
     let (status, body) = app
         .send_json(

@@ -42,8 +42,8 @@ pub struct MmdbStatus {
     /// Why the last (re)load failed, with its causes; cleared by the next successful one. With
     /// `state: loaded` it means the previous database is still serving.
     pub error: Option<String>,
-    /// When that failure happened (Unix seconds).
-    pub error_at: Option<i64>,
+    /// When that failure happened (RFC 3339 UTC).
+    pub error_at: Option<String>,
 }
 
 /// Which shape of database a slot accepts.
@@ -434,7 +434,7 @@ impl MmdbSlot {
     pub fn status(&self) -> MmdbStatus {
         let failure = self.last_error.load_full();
         let error = failure.as_ref().map(|f| f.message.clone());
-        let error_at = failure.as_ref().map(|f| f.at);
+        let error_at = failure.as_ref().map(|f| crate::domain::time::rfc3339(f.at));
         let broken = failure.as_ref().is_some_and(|f| !f.missing);
         match self.current() {
             Some(db) => MmdbStatus {

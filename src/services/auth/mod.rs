@@ -92,8 +92,8 @@ pub struct UserView {
     pub id: i64,
     pub username: String,
     pub role: Role,
-    /// Epoch seconds.
-    pub created_at: i64,
+    /// RFC 3339 UTC, like every time in the API.
+    pub created_at: String,
 }
 
 impl From<UserRow> for UserView {
@@ -102,7 +102,7 @@ impl From<UserRow> for UserView {
             id: u.id,
             role: u.role(),
             username: u.username,
-            created_at: u.created_at,
+            created_at: crate::domain::time::rfc3339(u.created_at),
         }
     }
 }
