@@ -5,8 +5,9 @@
 //! 1,000,000 cached entries. Caches built for a cold iteration are dropped outside the timing
 //! (`iter_batched_ref`): tearing down 100,000 entries is not part of a lookup or a flush.
 //! Run: `cargo bench --bench geo`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/support/mmdb.rs"]
+#[path = "../tests/it/support/mmdb.rs"]
 mod mmdb;
 
 use std::collections::BTreeMap;

@@ -3,15 +3,13 @@
 //! real bans, bans caused by log lines show up geolocated, and a stopped fail2ban is a 502 that
 //! names the socket.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::app::TestApp;
-use support::fail2ban::Fail2banServer;
-use support::mmdb;
+use crate::support::app::TestApp;
+use crate::support::fail2ban::Fail2banServer;
+use crate::support::mmdb;
 
 async fn app_with(f2b: &Fail2banServer, dir: &std::path::Path) -> TestApp {
     let country = dir.join("country.mmdb");

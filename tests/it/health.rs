@@ -1,9 +1,7 @@
 //! Health, readiness and the error contract, over HTTP against the real application.
 
-mod support;
-
-use support::app::TestApp;
-use support::fail2ban::Fail2banServer;
+use crate::support::app::TestApp;
+use crate::support::fail2ban::Fail2banServer;
 
 #[tokio::test]
 async fn health_is_degraded_but_served_when_fail2ban_and_the_mmdb_are_absent() {

@@ -2,12 +2,10 @@
 //! runs commands one at a time), a dashboard request waits on it; stopping the app meanwhile
 //! still delivers that request's answer, and new connections are refused.
 
-mod support;
-
 use std::time::Duration;
 
-use support::app::TestApp;
-use support::fail2ban::Fail2banServer;
+use crate::support::app::TestApp;
+use crate::support::fail2ban::Fail2banServer;
 
 #[tokio::test]
 async fn a_request_in_flight_when_the_stop_begins_still_gets_its_answer() {

@@ -4,14 +4,12 @@
 //! build knows it; and when the MMDB is replaced by a build that places a network elsewhere,
 //! the re-geolocation job moves the archived bans and the dashboard's counts with them.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::app::TestApp;
-use support::fail2ban::Fail2banServer;
-use support::mmdb::{self, CountryNet};
+use crate::support::app::TestApp;
+use crate::support::fail2ban::Fail2banServer;
+use crate::support::mmdb::{self, CountryNet};
 
 async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, ok: F) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -3,8 +3,6 @@
 //! warm start, re-resolve, retention cleanup, eviction, and hot reload (atomic rename under
 //! load, a truncated file, the file watcher).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -17,7 +15,7 @@ use bangui::geo::watcher::MmdbWatcher;
 use bangui::geo::{GeoCache, GeoSource, MmdbState};
 use bangui::metrics::Metrics;
 use sqlx::SqlitePool;
-use support::mmdb::{self, CountryNet};
+use crate::support::mmdb::{self, CountryNet};
 
 const V1: u64 = 1_700_000_000;
 const V2: u64 = 1_800_000_000;

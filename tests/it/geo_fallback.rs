@@ -3,8 +3,6 @@
 //! are cached in memory (not persisted), concurrent lookups of one IP are asked once, and
 //! `status: fail`, HTTP 429 and an unreachable server end as negative results.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -150,9 +148,9 @@ async fn world(stand_in: &StandIn, fallback: bool) -> World {
         .await
         .expect("db");
     let mmdb = dir.path().join("country.mmdb");
-    support::mmdb::write_atomically(
+    crate::support::mmdb::write_atomically(
         &mmdb,
-        &support::mmdb::country_bytes(&support::mmdb::demo_countries(), 1_700_000_000),
+        &crate::support::mmdb::country_bytes(&crate::support::mmdb::demo_countries(), 1_700_000_000),
     );
     let mut env = BTreeMap::new();
     env.insert("BANGUI_GEOIP_DB_PATH".into(), mmdb.display().to_string());

@@ -3,8 +3,6 @@
 //! every visit, conditional and range requests, the client-side routes falling back to
 //! `index.html`, and unknown API paths still answering in the error contract.
 
-mod support;
-
 use std::path::Path;
 
 use reqwest::StatusCode;
@@ -12,7 +10,7 @@ use reqwest::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RANGE,
 };
-use support::app::TestApp;
+use crate::support::app::TestApp;
 
 const INDEX: &str = "<!doctype html><title>BanGUI test build</title><div id=\"root\"></div>";
 const SCRIPT: &str = "console.log('hashed asset of the test build');\n";

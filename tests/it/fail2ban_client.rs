@@ -2,8 +2,6 @@
 //! bans and unbans, log-triggered bans, settings, restarts, unknown jails, large ban lists and the
 //! integrity of fail2ban's own database while the dashboard reads it.
 
-mod support;
-
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -11,7 +9,7 @@ use bangui::domain::{BanIp, IgnoreTarget, JailName, Origin, Page};
 use bangui::fail2ban::{
     ClientConfig, Fail2banClient, Fail2banDb, Fail2banError, ServerSettingUpdate,
 };
-use support::fail2ban::Fail2banServer;
+use crate::support::fail2ban::Fail2banServer;
 
 fn client_for(server: &Fail2banServer) -> Fail2banClient {
     let mut config = ClientConfig::new(server.socket());

@@ -1,12 +1,10 @@
 //! The geo endpoints and `GET /metrics` over HTTP against the real application, plus the
 //! start-up and shutdown duties: warm start from the database and the final flush.
 
-mod support;
-
 use std::time::Duration;
 
-use support::app::TestApp;
-use support::mmdb;
+use crate::support::app::TestApp;
+use crate::support::mmdb;
 
 const V1: u64 = 1_700_000_000;
 
@@ -153,7 +151,7 @@ async fn a_graceful_stop_flushes_and_the_next_start_is_warmed_from_the_database(
         .env("BANGUI_DATABASE_PATH", db_path.display().to_string())
         .spawn()
         .await;
-    app.login(support::app::ADMIN_USER, support::app::ADMIN_PASSWORD)
+    app.login(crate::support::app::ADMIN_USER, crate::support::app::ADMIN_PASSWORD)
         .await;
     let ip: std::net::IpAddr = "77.1.2.3".parse().expect("ip");
     let mut warmed = None;

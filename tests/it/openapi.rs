@@ -2,13 +2,11 @@
 //! src/routes is in the document (and nothing else is), every non-public operation answers 401
 //! without credentials, and a viewer gets 403 on every write except managing their own tokens.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::app::TestApp;
+use crate::support::app::TestApp;
 
 /// (METHOD, full path) of every actix route macro in src/routes.
 fn registered_routes() -> BTreeSet<(String, String)> {
