@@ -2,10 +2,8 @@
 //! server: `cargo run --example openapi_json > frontend/src/api/openapi.json`. The frontend's
 //! API types are generated from that file (`scripts/checks/30-frontend-api-types`).
 
-use utoipa::OpenApi;
-
 fn main() -> Result<(), serde_json::Error> {
-    let doc = bangui::routes::openapi::ApiDoc::openapi();
+    let doc = bangui::routes::openapi::document();
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }

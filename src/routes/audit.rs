@@ -3,6 +3,7 @@
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,7 +39,7 @@ pub struct AuditPage {
 }
 
 /// Who did what, when, and how it ended.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 401), (status = 403)))]
 #[get("/audit")]
 pub async fn audit_log(
@@ -74,6 +75,6 @@ pub async fn audit_log(
     }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(audit_log);
 }

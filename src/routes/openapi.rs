@@ -1,16 +1,16 @@
-//! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]` annotations, served
-//! at `/api/v1/openapi.json` and browsable with Swagger UI at `/api/docs` (assets vendored into
-//! the binary, nothing fetched at run time). A test compares it with the registered routes.
+//! The OpenAPI 3 document, derived from the registered services (utoipa-actix-web collects each
+//! handler's `#[utoipa::path]` as [`super::mount`] registers it), served at
+//! `/api/v1/openapi.json` and browsable with Swagger UI at `/api/docs` (assets vendored into
+//! the binary, nothing fetched at run time). A test compares it with actix's resource map.
 
-use actix_web::{HttpResponse, get, web};
+use std::sync::OnceLock;
+
+use actix_web::{App, HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
-
-use super::{
-    audit, auth, bans, dashboard, geo, health, jails, metrics, server, settings, setup, tokens,
-    users,
-};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 struct SecuritySchemes;
 
@@ -36,46 +36,45 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The parts of the document that no route carries: title, description, security schemes and
+/// the default security requirement. The paths and their schemas come from [`super::mount`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "BanGUI API", description = "REST API of the BanGUI fail2ban dashboard. Errors are `{error_code, message, details}`."),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("token" = [])),
-    paths(
-        health::health_report, health::live, health::ready,
-        setup::setup_status, setup::run_setup,
-        auth::login, auth::logout, auth::current_session,
-        users::list_users, users::create_user, users::update_user, users::delete_user,
-        tokens::list_tokens, tokens::create_token, tokens::revoke_token,
-        tokens::list_all_tokens, tokens::revoke_any_token,
-        audit::audit_log,
-        settings::get_map, settings::put_map,
-        geo::lookup, geo::re_resolve, geo::reload, geo::stats,
-        metrics::metrics,
-        dashboard::status, dashboard::bans, dashboard::by_country, dashboard::trend, dashboard::by_jail,
-        bans::active, bans::ban, bans::unban, bans::unban_all,
-        jails::list, jails::detail, jails::start, jails::stop, jails::reload, jails::reload_all, jails::idle,
-        jails::ignore_list, jails::add_ignore, jails::remove_ignore, jails::ignoreself, jails::banned,
-        server::get_settings, server::put_settings, server::flush_logs,
-        openapi_json,
-    )
 )]
 pub struct ApiDoc;
 
+/// The whole OpenAPI document, derived once from the registered services: [`super::mount`] is
+/// run against a throwaway `App` wrapped by utoipa-actix-web, which collects every
+/// `service(handler)`'s operation under its scopes' prefixes.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, doc) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .configure(super::mount)
+            .split_for_parts();
+        doc
+    })
+}
+
 /// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "docs", security(()), responses((status = 200)))]
+#[utoipa::path(tag = "docs", security(()), responses((status = 200)))]
 #[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(document())
 }
 
 /// Mounted inside `/api/v1`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(openapi_json);
 }
 
-/// Swagger UI at `/api/docs/` reading `/api/v1/openapi.json`.
-pub fn configure_docs(cfg: &mut web::ServiceConfig) {
+/// Swagger UI at `/api/docs/` reading `/api/v1/openapi.json` (served by [`openapi_json`]).
+pub fn configure_docs(cfg: &mut ServiceConfig) {
     cfg.route(
         "/api/docs",
         web::get().to(|| async {
@@ -84,5 +83,9 @@ pub fn configure_docs(cfg: &mut web::ServiceConfig) {
                 .finish()
         }),
     )
-    .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi()));
+    .map(|cfg| {
+        cfg.service(
+            SwaggerUi::new("/api/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])),
+        )
+    });
 }

@@ -81,7 +81,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bans an IP in a running jail. */
+        /**
+         * Bans an IP in a running jail. Loopback, unspecified, multicast, broadcast and link-local
+         *     addresses and the host's own addresses are refused (400 `invalid_ip`).
+         */
         post: operations["ban"];
         /** Unbans an IP from one jail, or from every jail when `jail` is null. */
         delete: operations["unban"];
@@ -284,7 +287,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the process and its dependencies. */
+        /**
+         * Health of the process and its dependencies. Anonymous callers get the states only; a
+         *     logged-in caller (or one with an API token) also gets socket and file paths, error messages
+         *     and each job's last success and last error.
+         */
         get: operations["health_report"];
         put?: never;
         post?: never;
@@ -425,7 +432,7 @@ export interface paths {
         put?: never;
         /** Adds an IP or network to the ignore list. */
         post: operations["add_ignore"];
-        /** Removes an IP or network from the ignore list. */
+        /** Removes an entry from the ignore list, written as the list shows it; 404 when absent. */
         delete: operations["remove_ignore"];
         options?: never;
         head?: never;
@@ -543,7 +550,11 @@ export interface paths {
         };
         /** fail2ban's server settings. */
         get: operations["get_settings"];
-        /** Changes the given server settings; answers with all settings afterwards. */
+        /**
+         * Changes the given server settings; answers with all settings afterwards. A log target is
+         *     STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file directly in fail2ban's current log
+         *     directory. The audit record (written first) holds the old and new value of each setting.
+         */
         put: operations["put_settings"];
         post?: never;
         delete?: never;
@@ -606,6 +617,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tokens/all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every user's live tokens (admins only). */
+        get: operations["list_all_tokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/all/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes any user's token (admins only). */
+        delete: operations["revoke_any_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens/{id}": {
         parameters: {
             query?: never;
@@ -655,7 +700,10 @@ export interface paths {
         delete: operations["delete_user"];
         options?: never;
         head?: never;
-        /** Changes a user's role and/or password (a new password ends their sessions). */
+        /**
+         * Changes a user's role and/or password. A new password or a different role ends the user's
+         *     sessions and revokes all their API tokens (audited as `user.tokens_revoked`).
+         */
         patch: operations["update_user"];
         trace?: never;
     };
@@ -718,6 +766,12 @@ export interface components {
          * @enum {string}
          */
         AuthKind: "session" | "token";
+        BanOutcome: {
+            ip: string;
+            jail: string;
+            /** @description False when the IP was already banned in that jail. */
+            newly_banned: boolean;
+        };
         BanPage: {
             items: components["schemas"]["BanRow"][];
             /** Format: int32 */
@@ -730,12 +784,6 @@ export interface components {
         BanRequest: {
             ip: string;
             jail: string;
-        };
-        BanResponse: {
-            ip: string;
-            jail: string;
-            /** @description False when the IP was already banned in that jail. */
-            newly_banned: boolean;
         };
         BanRow: {
             /** @description Null for a permanent ban. */
@@ -935,7 +983,16 @@ export interface components {
             /** Format: int64 */
             build_epoch?: number | null;
             database_type?: string | null;
+            /**
+             * @description Why the last (re)load failed, with its causes; cleared by the next successful one. With
+             *     `state: loaded` it means the previous database is still serving.
+             */
             error?: string | null;
+            /**
+             * Format: int64
+             * @description When that failure happened (Unix seconds).
+             */
+            error_at?: number | null;
             path?: string | null;
             state: components["schemas"]["MmdbState"];
         };
@@ -948,6 +1005,15 @@ export interface components {
         NewUserRequest: {
             password: string;
             role: components["schemas"]["Role"];
+            username: string;
+        };
+        OwnedTokenList: {
+            items: components["schemas"]["OwnedTokenView"][];
+        };
+        /** @description A live token with its owner, for admins. */
+        OwnedTokenView: components["schemas"]["TokenView"] & {
+            /** Format: int64 */
+            user_id: number;
             username: string;
         };
         /** @description Result of a re-resolve run: how many of the retried rows now have a country. */
@@ -1042,16 +1108,16 @@ export interface components {
             /** Format: int64 */
             count: number;
         };
-        UnbanRequest: {
-            ip: string;
-            /** @description The jail to unban from; null or absent for every jail. */
-            jail?: string | null;
-        };
-        UnbanResponse: {
+        UnbanOutcome: {
             ip: string;
             /** @description Jails the IP was removed from. */
             jails: string[];
             unbanned: number;
+        };
+        UnbanRequest: {
+            ip: string;
+            /** @description The jail to unban from; null or absent for every jail. */
+            jail?: string | null;
         };
         UpdateUserRequest: {
             password?: string | null;
@@ -1221,10 +1287,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BanResponse"];
+                    "application/json": components["schemas"]["BanOutcome"];
                 };
             };
-            /** @description invalid IP or jail name */
+            /** @description invalid or refused IP, or invalid jail name */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1256,6 +1322,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the audit log cannot be written; nothing was changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     unban: {
@@ -1276,7 +1349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UnbanResponse"];
+                    "application/json": components["schemas"]["UnbanOutcome"];
                 };
             };
             400: {
@@ -1304,6 +1377,12 @@ export interface operations {
                 content?: never;
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1373,6 +1452,12 @@ export interface operations {
                 content?: never;
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2381,6 +2466,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     get_settings: {
@@ -2460,6 +2551,12 @@ export interface operations {
                 content?: never;
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2594,6 +2691,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description setup already done and asked too often from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     list_tokens: {
@@ -2656,6 +2760,74 @@ export interface operations {
             };
             /** @description role above the owner's */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_all_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnedTokenList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    revoke_any_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,8 +33,8 @@ export type JailAction = Schemas['JailAction'];
 export type IgnoreList = Schemas['IgnoreList'];
 export type MapSettings = Schemas['MapSettings'];
 export type SetupStatus = Schemas['SetupStatus'];
-export type BanResponse = Schemas['BanResponse'];
-export type UnbanResponse = Schemas['UnbanResponse'];
+export type BanResponse = Schemas['BanOutcome'];
+export type UnbanResponse = Schemas['UnbanOutcome'];
 export type UnbanAllResponse = Schemas['UnbanAllResponse'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
