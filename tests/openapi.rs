@@ -199,3 +199,20 @@ async fn the_swagger_ui_is_served_from_the_binary() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn paged_lists_refuse_out_of_range_pages_with_the_same_rule() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    for list in ["/api/v1/audit", "/api/v1/dashboard/bans"] {
+        for query in ["page=0", "page_size=0", "page_size=501"] {
+            let (status, body) = app.get_json(&format!("{list}?{query}")).await;
+            assert_eq!(status, 400, "{list}?{query}: {body}");
+            assert_eq!(body["error_code"], "invalid_page", "{list}?{query}: {body}");
+        }
+        let (status, body) = app.get_json(&format!("{list}?page=2&page_size=500")).await;
+        assert_eq!(status, 200, "{list}: {body}");
+        assert_eq!(body["page_size"], 500, "{list}: {body}");
+    }
+    app.stop().await;
+}

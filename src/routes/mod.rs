@@ -126,7 +126,7 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
             .collect()
     });
     let wanted: Vec<&str> = path.split('/').collect();
-    let mut out: Vec<&'static str> = table
+    let matching: Vec<&(Vec<String>, Vec<&'static str>)> = table
         .iter()
         .filter(|(segments, _)| {
             segments.len() == wanted.len()
@@ -134,6 +134,18 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
                     (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w
                 })
         })
+        .collect();
+    // A path written out in the document (`/jails/reload-all`) is its own resource: its
+    // methods are the ones listed, not those of a template it also fits (`/jails/{name}`).
+    let literal = |segments: &Vec<String>| !segments.iter().any(|t| t.starts_with('{'));
+    let exact: Vec<_> = matching.iter().filter(|(s, _)| literal(s)).collect();
+    let chosen: Vec<_> = if exact.is_empty() {
+        matching.iter().collect()
+    } else {
+        exact
+    };
+    let mut out: Vec<&'static str> = chosen
+        .iter()
         .flat_map(|(_, methods)| methods.iter().copied())
         .collect();
     out.sort_unstable();

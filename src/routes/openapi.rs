@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use actix_web::{App, HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -57,8 +57,82 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             .openapi(ApiDoc::openapi())
             .configure(super::mount)
             .split_for_parts();
-        doc
+        with_error_responses(doc)
     })
+}
+
+/// The error contract every 4xx/5xx answer carries (see `crate::error`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // only its schema is used
+struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `invalid_ip`, `jail_not_found`.
+    error_code: String,
+    /// A sentence for people.
+    message: String,
+    /// Structured details (the field, value and reason of a validation error, ...), or null.
+    details: Option<serde_json::Value>,
+}
+
+/// Completes what every operation can answer without each handler repeating it: 400 for a
+/// path or query parameter that does not parse, 400/415/422 for a body that is not JSON, not
+/// `application/json` or not of the expected shape, and the error contract's schema on every
+/// 4xx/5xx response. (405 answers a documented path called with another method; it belongs to
+/// no operation.)
+fn with_error_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Content, RefOr, Response};
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .insert("ErrorBody".to_string(), ErrorBody::schema());
+    let error_content = || {
+        Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "ErrorBody",
+        ))))
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut op.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::T(Response::new(description)));
+            };
+            if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                add("400", "a path or query parameter is invalid");
+            }
+            if op.request_body.is_some() {
+                add(
+                    "400",
+                    "the body is not valid JSON, or a field's value is refused",
+                );
+                add("415", "the body is not sent as application/json");
+                add(
+                    "422",
+                    "the JSON body does not have the expected fields or types",
+                );
+            }
+            for (status, response) in responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && (status.starts_with('4') || status.starts_with('5'))
+                    && response.content.is_empty()
+                {
+                    response
+                        .content
+                        .insert("application/json".to_string(), error_content());
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// This document.

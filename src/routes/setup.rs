@@ -23,7 +23,9 @@ pub struct SetupStatus {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SetupRequest {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
 }
 

@@ -105,7 +105,7 @@ pub async fn create_token(
 }
 
 /// Revokes one of the caller's tokens.
-#[utoipa::path(tag = "tokens", params(("id" = i64, Path)),
+#[utoipa::path(tag = "tokens", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 404)))]
 #[delete("/tokens/{id}")]
 pub async fn revoke_token(
@@ -168,7 +168,7 @@ pub async fn list_all_tokens(
 }
 
 /// Revokes any user's token (admins only).
-#[utoipa::path(tag = "tokens", params(("id" = i64, Path)),
+#[utoipa::path(tag = "tokens", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 #[delete("/tokens/all/{id}")]
 pub async fn revoke_any_token(

@@ -19,7 +19,9 @@ pub struct UserList {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserRequest {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     pub role: Role,
 }
@@ -27,6 +29,7 @@ pub struct NewUserRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
     pub role: Option<Role>,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -66,7 +69,7 @@ pub async fn create_user(
 /// Changes a user's role and/or password. A new password or a different role ends the user's
 /// sessions and revokes all their API tokens (audited as `user.tokens_revoked`).
 #[utoipa::path(tag = "users", request_body = UpdateUserRequest,
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = UserView), (status = 400), (status = 401), (status = 403), (status = 404),
         (status = 409, description = "the last admin cannot be demoted")))]
 #[patch("/users/{id}")]
@@ -103,7 +106,7 @@ pub async fn update_user(
 }
 
 /// Deletes a user (never the last admin).
-#[utoipa::path(tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(tag = "users", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)))]
 #[delete("/users/{id}")]
 pub async fn delete_user(
