@@ -3,10 +3,8 @@
 //! API types are generated from that file (`scripts/checks/30-frontend-api-types`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use utoipa::OpenApi;
-
 fn main() -> Result<(), serde_json::Error> {
-    let doc = bangui::routes::openapi::ApiDoc::openapi();
+    let doc = bangui::routes::openapi::document();
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(())
 }

@@ -5,6 +5,7 @@
 use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::services::bans::{ActiveBans, BanOutcome, UnbanOutcome};
@@ -12,7 +13,7 @@ use crate::state::AppState;
 
 use super::guard::{Operator, Viewer};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(active)
         .service(unban_all)
         .service(ban)
@@ -38,7 +39,7 @@ pub struct UnbanAllResponse {
 }
 
 /// Every active ban of every jail, with start, end and geolocation.
-#[utoipa::path(get, path = "/api/v1/bans/active", tag = "bans",
+#[utoipa::path(tag = "bans",
     responses((status = 200, body = ActiveBans), (status = 401), (status = 502, description = "fail2ban unreachable")))]
 #[get("/bans/active")]
 pub async fn active(
@@ -50,7 +51,7 @@ pub async fn active(
 
 /// Bans an IP in a running jail. Loopback, unspecified, multicast, broadcast and link-local
 /// addresses and the host's own addresses are refused (400 `invalid_ip`).
-#[utoipa::path(post, path = "/api/v1/bans", tag = "bans", request_body = BanRequest,
+#[utoipa::path(tag = "bans", request_body = BanRequest,
     responses((status = 200, body = BanOutcome), (status = 400, description = "invalid or refused IP, or invalid jail name"),
         (status = 401), (status = 403), (status = 404, description = "no such running jail"), (status = 502),
         (status = 503, description = "the audit log cannot be written; nothing was changed")))]
@@ -69,7 +70,7 @@ pub async fn ban(
 }
 
 /// Unbans an IP from one jail, or from every jail when `jail` is null.
-#[utoipa::path(delete, path = "/api/v1/bans", tag = "bans", request_body = UnbanRequest,
+#[utoipa::path(tag = "bans", request_body = UnbanRequest,
     responses((status = 200, body = UnbanOutcome), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502), (status = 503)))]
 #[delete("/bans")]
 pub async fn unban(
@@ -91,7 +92,7 @@ pub async fn unban(
 }
 
 /// Unbans every IP in every jail (`fail2ban-client unban --all`).
-#[utoipa::path(delete, path = "/api/v1/bans/all", tag = "bans",
+#[utoipa::path(tag = "bans",
     responses((status = 200, body = UnbanAllResponse), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[delete("/bans/all")]
 pub async fn unban_all(

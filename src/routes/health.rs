@@ -3,20 +3,21 @@
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::services::health::OverallState;
 use crate::state::AppState;
 
 use super::guard::Caller;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health_report).service(live).service(ready);
 }
 
 /// Health of the process and its dependencies. Anonymous callers get the states only; a
 /// logged-in caller (or one with an API token) also gets socket and file paths, error messages
 /// and each job's last success and last error.
-#[utoipa::path(get, path = "/api/v1/health", tag = "health", security(()),
+#[utoipa::path(tag = "health", security(()),
     responses((status = 200, description = "ok or degraded"), (status = 503, description = "unavailable")))]
 #[get("/health")]
 pub async fn health_report(caller: Option<Caller>, state: web::Data<AppState>) -> HttpResponse {
@@ -32,14 +33,14 @@ pub async fn health_report(caller: Option<Caller>, state: web::Data<AppState>) -
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/api/v1/health/live", tag = "health", security(()), responses((status = 200)))]
+#[utoipa::path(tag = "health", security(()), responses((status = 200)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Readiness: the own database answers.
-#[utoipa::path(get, path = "/api/v1/health/ready", tag = "health", security(()),
+#[utoipa::path(tag = "health", security(()),
     responses((status = 200), (status = 503)))]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {

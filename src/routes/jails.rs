@@ -4,6 +4,7 @@
 use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::Page;
 use crate::error::ApiError;
@@ -13,7 +14,7 @@ use crate::state::AppState;
 
 use super::guard::{Caller, Operator, Viewer};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
         .service(reload_all)
         .service(detail)
@@ -63,7 +64,11 @@ pub struct IgnoreSelfRequest {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct BannedQuery {
+    /// 1-based page (default 1); 400 when out of range.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Rows per page (default 100, 1 to 500); 400 when out of range.
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u32>,
     /// Only IPs whose text starts with this.
     pub search: Option<String>,
@@ -86,7 +91,7 @@ async fn audited_action(
 }
 
 /// Running jails with their counters.
-#[utoipa::path(get, path = "/api/v1/jails", tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
+#[utoipa::path(tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
 #[get("/jails")]
 pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<JailList>, ApiError> {
     Ok(web::Json(JailList {
@@ -95,7 +100,7 @@ pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<Jai
 }
 
 /// One jail's counters and settings, read from the socket.
-#[utoipa::path(get, path = "/api/v1/jails/{name}", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailDetail), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}")]
 pub async fn detail(
@@ -107,7 +112,7 @@ pub async fn detail(
 }
 
 /// Starts a configured jail (through fail2ban-client, which reads the configuration).
-#[utoipa::path(post, path = "/api/v1/jails/{name}/start", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 400), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[post("/jails/{name}/start")]
 pub async fn start(
@@ -122,7 +127,7 @@ pub async fn start(
 }
 
 /// Stops a running jail (its bans are lifted).
-#[utoipa::path(post, path = "/api/v1/jails/{name}/stop", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/stop")]
 pub async fn stop(
@@ -137,7 +142,7 @@ pub async fn stop(
 }
 
 /// Reloads one jail's configuration.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/reload", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 409), (status = 502)))]
 #[post("/jails/{name}/reload")]
 pub async fn reload(
@@ -152,7 +157,7 @@ pub async fn reload(
 }
 
 /// Reloads fail2ban's whole configuration.
-#[utoipa::path(post, path = "/api/v1/jails/reload-all", tag = "jails",
+#[utoipa::path(tag = "jails",
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[post("/jails/reload-all")]
 pub async fn reload_all(
@@ -166,7 +171,7 @@ pub async fn reload_all(
 }
 
 /// Puts a jail into idle (no new bans) or back.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/idle", tag = "jails", params(("name" = String, Path)), request_body = IdleRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IdleRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/idle")]
 pub async fn idle(
@@ -183,7 +188,7 @@ pub async fn idle(
 }
 
 /// The jail's ignore list.
-#[utoipa::path(get, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = IgnoreList), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/ignoreip")]
 pub async fn ignore_list(
@@ -221,7 +226,7 @@ async fn change_ignore(
 }
 
 /// Adds an IP or network to the ignore list.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreip")]
 pub async fn add_ignore(
@@ -234,7 +239,7 @@ pub async fn add_ignore(
 }
 
 /// Removes an entry from the ignore list, written as the list shows it; 404 when absent.
-#[utoipa::path(delete, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[delete("/jails/{name}/ignoreip")]
 pub async fn remove_ignore(
@@ -247,7 +252,7 @@ pub async fn remove_ignore(
 }
 
 /// Whether the jail ignores the host's own addresses.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreself", tag = "jails", params(("name" = String, Path)), request_body = IgnoreSelfRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreSelfRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreself")]
 pub async fn ignoreself(
@@ -268,7 +273,7 @@ pub async fn ignoreself(
 }
 
 /// The jail's banned IPs, newest first, paged and searchable by prefix.
-#[utoipa::path(get, path = "/api/v1/jails/{name}/banned", tag = "jails", params(("name" = String, Path), BannedQuery),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$"), BannedQuery),
     responses((status = 200, body = JailBans), (status = 400), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/banned")]
 pub async fn banned(

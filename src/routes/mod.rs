@@ -1,12 +1,17 @@
 //! Thin actix handlers, one file per resource: parse input into domain types, call a service,
-//! return JSON. Every handler's path is written relative to `/api/v1` and mirrored in its
-//! `#[utoipa::path]`; [`configure`] mounts them all.
+//! return JSON. Each handler's method and path are written once, in its actix macro (relative
+//! to `/api/v1`); its `#[utoipa::path]` adds only the OpenAPI details. [`mount`] registers them
+//! all through utoipa-actix-web, so the running routes and the OpenAPI document come from the
+//! same list.
 
 use std::sync::OnceLock;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -30,14 +35,22 @@ pub mod setup;
 pub mod tokens;
 pub mod users;
 
-/// Mounts every route of the application.
+/// Mounts every route of the application on a plain actix `ServiceConfig` (what `startup.rs`
+/// uses); the OpenAPI paths collected on the way are dropped here and built once by
+/// [`openapi::document`] from the same [`mount`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    mount(&mut ServiceConfig::new(cfg));
+}
+
+/// Registers every route once: each `service(handler)` both mounts the actix handler and adds
+/// its `#[utoipa::path]` operation, prefixed by the enclosing scopes, to the OpenAPI document.
+pub fn mount(cfg: &mut ServiceConfig) {
     cfg.configure(openapi::configure_docs)
         .configure(metrics::configure)
         .service(
-            web::scope("/api")
+            scope("/api")
                 .service(
-                    web::scope("/v1")
+                    scope("/v1")
                         .configure(health::configure)
                         .configure(setup::configure)
                         .configure(auth::configure)
@@ -90,8 +103,7 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
 fn allowed_methods(path: &str) -> Vec<&'static str> {
     static TABLE: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        use utoipa::OpenApi;
-        openapi::ApiDoc::openapi()
+        openapi::document()
             .paths
             .paths
             .iter()
@@ -114,7 +126,7 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
             .collect()
     });
     let wanted: Vec<&str> = path.split('/').collect();
-    let mut out: Vec<&'static str> = table
+    let matching: Vec<&(Vec<String>, Vec<&'static str>)> = table
         .iter()
         .filter(|(segments, _)| {
             segments.len() == wanted.len()
@@ -122,6 +134,18 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
                     (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w
                 })
         })
+        .collect();
+    // A path written out in the document (`/jails/reload-all`) is its own resource: its
+    // methods are the ones listed, not those of a template it also fits (`/jails/{name}`).
+    let literal = |segments: &Vec<String>| !segments.iter().any(|t| t.starts_with('{'));
+    let exact: Vec<_> = matching.iter().filter(|(s, _)| literal(s)).collect();
+    let chosen: Vec<_> = if exact.is_empty() {
+        matching.iter().collect()
+    } else {
+        exact
+    };
+    let mut out: Vec<&'static str> = chosen
+        .iter()
         .flat_map(|(_, methods)| methods.iter().copied())
         .collect();
     out.sort_unstable();

@@ -4,6 +4,7 @@
 use actix_web::{get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::services::server_settings::{ServerSettings, ServerSettingsChange};
@@ -11,7 +12,7 @@ use crate::state::AppState;
 
 use super::guard::Admin;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_settings)
         .service(put_settings)
         .service(flush_logs);
@@ -32,7 +33,7 @@ pub struct FlushResult {
 }
 
 /// fail2ban's server settings.
-#[utoipa::path(get, path = "/api/v1/server/settings", tag = "server",
+#[utoipa::path(tag = "server",
     responses((status = 200, body = ServerSettings), (status = 401), (status = 403), (status = 502)))]
 #[get("/server/settings")]
 pub async fn get_settings(
@@ -45,7 +46,7 @@ pub async fn get_settings(
 /// Changes the given server settings; answers with all settings afterwards. A log target is
 /// STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file directly in fail2ban's current log
 /// directory. The audit record (written first) holds the old and new value of each setting.
-#[utoipa::path(put, path = "/api/v1/server/settings", tag = "server", request_body = ServerSettingsUpdate,
+#[utoipa::path(tag = "server", request_body = ServerSettingsUpdate,
     responses((status = 200, body = ServerSettings), (status = 400), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[put("/server/settings")]
 pub async fn put_settings(
@@ -88,7 +89,7 @@ pub async fn put_settings(
 }
 
 /// Reopens fail2ban's log file (after log rotation).
-#[utoipa::path(post, path = "/api/v1/server/flush-logs", tag = "server",
+#[utoipa::path(tag = "server",
     responses((status = 200, body = FlushResult), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[post("/server/flush-logs")]
 pub async fn flush_logs(

@@ -3,6 +3,7 @@
 use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,7 +17,7 @@ pub struct MapSettings {
 }
 
 /// The map's colour thresholds.
-#[utoipa::path(get, path = "/api/v1/settings/map", tag = "settings",
+#[utoipa::path(tag = "settings",
     responses((status = 200, body = MapSettings), (status = 401)))]
 #[get("/settings/map")]
 pub async fn get_map(
@@ -29,7 +30,7 @@ pub async fn get_map(
 }
 
 /// Changes the map's colour thresholds (three ascending positive counts).
-#[utoipa::path(put, path = "/api/v1/settings/map", tag = "settings", request_body = MapSettings,
+#[utoipa::path(tag = "settings", request_body = MapSettings,
     responses((status = 200, body = MapSettings), (status = 400), (status = 401), (status = 403)))]
 #[put("/settings/map")]
 pub async fn put_map(
@@ -50,6 +51,6 @@ pub async fn put_map(
     }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_map).service(put_map);
 }

@@ -7,6 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::services::audit::Actor;
@@ -22,12 +23,14 @@ pub struct SetupStatus {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SetupRequest {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
 }
 
 /// Whether the first admin exists.
-#[utoipa::path(get, path = "/api/v1/setup", tag = "setup", security(()),
+#[utoipa::path(tag = "setup", security(()),
     responses((status = 200, body = SetupStatus)))]
 #[get("/setup")]
 pub async fn setup_status(state: web::Data<AppState>) -> Result<web::Json<SetupStatus>, ApiError> {
@@ -37,7 +40,7 @@ pub async fn setup_status(state: web::Data<AppState>) -> Result<web::Json<SetupS
 }
 
 /// Creates the first admin; only once.
-#[utoipa::path(post, path = "/api/v1/setup", tag = "setup", security(()), request_body = SetupRequest,
+#[utoipa::path(tag = "setup", security(()), request_body = SetupRequest,
     responses((status = 201, body = UserView), (status = 400, description = "weak password or bad user name"),
         (status = 409, description = "setup already done"), (status = 422, description = "malformed body"),
         (status = 429, description = "setup already done and asked too often from this address; see Retry-After")))]
@@ -73,6 +76,6 @@ pub async fn run_setup(
     Ok(HttpResponse::Created().json(result?))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(setup_status).service(run_setup);
 }

@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::auth::Role;
 use crate::error::ApiError;
@@ -62,7 +63,7 @@ pub struct CreatedTokenView {
 }
 
 /// The caller's live tokens.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = TokenList), (status = 401)))]
+#[utoipa::path(tag = "tokens", responses((status = 200, body = TokenList), (status = 401)))]
 #[get("/tokens")]
 pub async fn list_tokens(
     Viewer(caller): Viewer,
@@ -75,7 +76,7 @@ pub async fn list_tokens(
 }
 
 /// Creates a token for the caller.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewTokenRequest,
+#[utoipa::path(tag = "tokens", request_body = NewTokenRequest,
     responses((status = 201, body = CreatedTokenView), (status = 400), (status = 401),
         (status = 403, description = "role above the owner's")))]
 #[post("/tokens")]
@@ -104,7 +105,7 @@ pub async fn create_token(
 }
 
 /// Revokes one of the caller's tokens.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
+#[utoipa::path(tag = "tokens", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 404)))]
 #[delete("/tokens/{id}")]
 pub async fn revoke_token(
@@ -146,7 +147,7 @@ pub struct OwnedTokenList {
 }
 
 /// Every user's live tokens (admins only).
-#[utoipa::path(get, path = "/api/v1/tokens/all", tag = "tokens",
+#[utoipa::path(tag = "tokens",
     responses((status = 200, body = OwnedTokenList), (status = 401), (status = 403)))]
 #[get("/tokens/all")]
 pub async fn list_all_tokens(
@@ -167,7 +168,7 @@ pub async fn list_all_tokens(
 }
 
 /// Revokes any user's token (admins only).
-#[utoipa::path(delete, path = "/api/v1/tokens/all/{id}", tag = "tokens", params(("id" = i64, Path)),
+#[utoipa::path(tag = "tokens", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 #[delete("/tokens/all/{id}")]
 pub async fn revoke_any_token(
@@ -191,7 +192,7 @@ pub async fn revoke_any_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_all_tokens)
         .service(revoke_any_token)
         .service(list_tokens)

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::auth::Role;
 use crate::error::ApiError;
@@ -18,7 +19,9 @@ pub struct UserList {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserRequest {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     pub role: Role,
 }
@@ -26,11 +29,12 @@ pub struct NewUserRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
     pub role: Option<Role>,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: Option<String>,
 }
 
 /// All users.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(tag = "users",
     responses((status = 200, body = UserList), (status = 401), (status = 403)))]
 #[get("/users")]
 pub async fn list_users(
@@ -43,7 +47,7 @@ pub async fn list_users(
 }
 
 /// Creates a user.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
+#[utoipa::path(tag = "users", request_body = NewUserRequest,
     responses((status = 201, body = UserView), (status = 400), (status = 401), (status = 403), (status = 409)))]
 #[post("/users")]
 pub async fn create_user(
@@ -64,8 +68,8 @@ pub async fn create_user(
 
 /// Changes a user's role and/or password. A new password or a different role ends the user's
 /// sessions and revokes all their API tokens (audited as `user.tokens_revoked`).
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUserRequest,
-    params(("id" = i64, Path)),
+#[utoipa::path(tag = "users", request_body = UpdateUserRequest,
+    params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = UserView), (status = 400), (status = 401), (status = 403), (status = 404),
         (status = 409, description = "the last admin cannot be demoted")))]
 #[patch("/users/{id}")]
@@ -102,7 +106,7 @@ pub async fn update_user(
 }
 
 /// Deletes a user (never the last admin).
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
+#[utoipa::path(tag = "users", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)))]
 #[delete("/users/{id}")]
 pub async fn delete_user(
@@ -124,7 +128,7 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
         .service(create_user)
         .service(update_user)
