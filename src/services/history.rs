@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
@@ -114,9 +115,21 @@ impl HistorySync {
         };
         let _writing = self.writer.lock().await;
         let jails = reader.jail_names().await?;
+        let started = Instant::now();
+        let mut timings = SyncTimings::default();
         let mut added = 0;
         for jail in jails {
-            added += self.sync_jail(reader, &jail).await?;
+            added += self.sync_jail(reader, &jail, &mut timings).await?;
+        }
+        if added > 0 {
+            tracing::debug!(
+                added,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                read_ms = timings.read.as_millis() as u64,
+                geo_ms = timings.geo.as_millis() as u64,
+                write_ms = timings.write.as_millis() as u64,
+                "history sync"
+            );
         }
         let purged = self.purge().await?;
         if added > 0 || purged > 0 {
@@ -141,7 +154,12 @@ impl HistorySync {
         Ok(purged)
     }
 
-    async fn sync_jail(&self, reader: &Fail2banDb, jail: &str) -> Result<u64, SyncError> {
+    async fn sync_jail(
+        &self,
+        reader: &Fail2banDb,
+        jail: &str,
+        timings: &mut SyncTimings,
+    ) -> Result<u64, SyncError> {
         // Re-read the newest second: fail2ban may have added rows of that second after the
         // last run; the archive's unique key drops the ones already there.
         let mut cursor = history::cursor(&self.db, LOCAL_HOST, jail)
@@ -149,7 +167,9 @@ impl HistorySync {
             .unwrap_or(0);
         let mut skip = 0u32;
         let mut added = 0;
-        let mut rows = reader.rows_in_jail_after(jail, cursor, CHUNK, skip).await?;
+        let (first, read_time) = timed(reader.rows_in_jail_after(jail, cursor, CHUNK, skip)).await;
+        timings.read += read_time;
+        let mut rows = first?;
         loop {
             let full = rows.len() >= CHUNK as usize;
             if full {
@@ -162,11 +182,12 @@ impl HistorySync {
                     None => {}
                 }
             }
-            let write = self.archive(rows);
+            let write = self.archive(rows, timings);
             if full {
-                let read = reader.rows_in_jail_after(jail, cursor, CHUNK, skip);
-                let (written, next) = tokio::join!(write, read);
+                let read = timed(reader.rows_in_jail_after(jail, cursor, CHUNK, skip));
+                let (written, (next, read_time)) = tokio::join!(write, read);
                 added += written?;
+                timings.read += read_time;
                 rows = next?;
             } else {
                 added += write.await?;
@@ -177,10 +198,15 @@ impl HistorySync {
     }
 
     /// Geolocates and writes one chunk; the in-memory rollups follow the commit.
-    async fn archive(&self, rows: Vec<BanRecord>) -> Result<u64, SyncError> {
+    async fn archive(
+        &self,
+        rows: Vec<BanRecord>,
+        timings: &mut SyncTimings,
+    ) -> Result<u64, SyncError> {
         if rows.is_empty() {
             return Ok(0);
         }
+        let started = Instant::now();
         let ips: Vec<IpAddr> = rows
             .iter()
             .filter_map(|r| r.ip.parse::<IpAddr>().ok().map(|a| a.to_canonical()))
@@ -196,10 +222,27 @@ impl HistorySync {
         );
         let batch: Vec<history::NewHistory> =
             rows.into_iter().map(|r| to_history(r, &found)).collect();
+        timings.geo += started.elapsed();
+        let started = Instant::now();
         let (added, deltas) = history::insert_batch(&self.db, &batch, db::now_epoch()).await?;
         self.rollups.apply(&deltas);
+        timings.write += started.elapsed();
         Ok(added)
     }
+}
+
+/// Where a sync run spent its time (read and write overlap), logged at debug level.
+#[derive(Debug, Default)]
+struct SyncTimings {
+    read: Duration,
+    geo: Duration,
+    write: Duration,
+}
+
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let out = f.await;
+    (out, started.elapsed())
 }
 
 /// The stored geolocation of an answer (none for an unresolved IP).

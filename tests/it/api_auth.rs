@@ -1,9 +1,9 @@
 //! Setup, login, sessions, roles, API tokens, CSRF, the login throttle and the audit log, over
 //! HTTP against the real application and a real SQLite file.
 
+use crate::support::app::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
-use crate::support::app::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
 
 #[tokio::test]
 async fn until_setup_every_protected_route_answers_setup_required_and_setup_works_once() {

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{Value, json};
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
 use crate::support::mmdb;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 async fn app_with(f2b: &Fail2banServer, dir: &std::path::Path) -> TestApp {
     let country = dir.join("country.mmdb");

@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
 use crate::support::mmdb::{self, CountryNet};
+use serde_json::{Value, json};
 
 async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, ok: F) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -5,11 +5,11 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::support::fail2ban::Fail2banServer;
 use bangui::domain::{BanIp, IgnoreTarget, JailName, Origin, Page};
 use bangui::fail2ban::{
     ClientConfig, Fail2banClient, Fail2banDb, Fail2banError, ServerSettingUpdate,
 };
-use crate::support::fail2ban::Fail2banServer;
 
 fn client_for(server: &Fail2banServer) -> Fail2banClient {
     let mut config = ClientConfig::new(server.socket());

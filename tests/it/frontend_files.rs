@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
+use crate::support::app::TestApp;
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RANGE,
 };
-use crate::support::app::TestApp;
 
 const INDEX: &str = "<!doctype html><title>BanGUI test build</title><div id=\"root\"></div>";
 const SCRIPT: &str = "console.log('hashed asset of the test build');\n";

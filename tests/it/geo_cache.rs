@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::mmdb::{self, CountryNet};
 use bangui::config::{GeoipSettings, Settings, Sources};
 use bangui::db::geo_cache as repo;
 use bangui::geo::watcher::MmdbWatcher;
 use bangui::geo::{GeoCache, GeoSource, MmdbState};
 use bangui::metrics::Metrics;
 use sqlx::SqlitePool;
-use crate::support::mmdb::{self, CountryNet};
 
 const V1: u64 = 1_700_000_000;
 const V2: u64 = 1_800_000_000;

@@ -150,7 +150,10 @@ async fn world(stand_in: &StandIn, fallback: bool) -> World {
     let mmdb = dir.path().join("country.mmdb");
     crate::support::mmdb::write_atomically(
         &mmdb,
-        &crate::support::mmdb::country_bytes(&crate::support::mmdb::demo_countries(), 1_700_000_000),
+        &crate::support::mmdb::country_bytes(
+            &crate::support::mmdb::demo_countries(),
+            1_700_000_000,
+        ),
     );
     let mut env = BTreeMap::new();
     env.insert("BANGUI_GEOIP_DB_PATH".into(), mmdb.display().to_string());

@@ -151,8 +151,11 @@ async fn a_graceful_stop_flushes_and_the_next_start_is_warmed_from_the_database(
         .env("BANGUI_DATABASE_PATH", db_path.display().to_string())
         .spawn()
         .await;
-    app.login(crate::support::app::ADMIN_USER, crate::support::app::ADMIN_PASSWORD)
-        .await;
+    app.login(
+        crate::support::app::ADMIN_USER,
+        crate::support::app::ADMIN_PASSWORD,
+    )
+    .await;
     let ip: std::net::IpAddr = "77.1.2.3".parse().expect("ip");
     let mut warmed = None;
     for _ in 0..100 {

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::support::app::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
-use crate::support::app::TestApp;
 
 async fn document(app: &TestApp) -> Value {
     let (status, doc) = app.get_json("/api/v1/openapi.json").await;
