@@ -1,9 +1,9 @@
 //! Setup, login, sessions, roles, API tokens, CSRF, the login throttle and the audit log, over
 //! HTTP against the real application and a real SQLite file.
 
+use crate::support::app::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
-use crate::support::app::{ADMIN_PASSWORD, ADMIN_USER, TestApp};
 
 #[tokio::test]
 async fn until_setup_every_protected_route_answers_setup_required_and_setup_works_once() {
@@ -650,7 +650,7 @@ async fn state_changes_and_logins_are_in_the_audit_log() {
     app.send_json(
         Method::PUT,
         "/api/v1/settings/map",
-        json!({"thresholds": [5, 1, 9]}),
+        json!({"thresholds": [0, 1, 9]}),
     )
     .await;
     let (status, body) = app.get_json("/api/v1/audit").await;
