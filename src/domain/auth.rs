@@ -83,8 +83,15 @@ impl std::fmt::Display for Username {
     }
 }
 
+/// The "two kinds of characters" rule of [`NewPassword`] as an unanchored pattern (for the
+/// OpenAPI document): somewhere two neighbouring characters are of different kinds, which is
+/// the case exactly when not every character is of the same kind.
+pub const PASSWORD_KINDS_PATTERN: &str =
+    r"[a-z][^a-z]|[^a-z][a-z]|[A-Z][^A-Z]|[^A-Z][A-Z]|[0-9][^0-9]|[^0-9][0-9]";
+
 /// A password that meets the policy: at least 10 characters (at most 1024), not only one kind
-/// of character, and not the user name.
+/// of character (the kinds are ASCII lower case, ASCII upper case, ASCII digits and everything
+/// else), and not the user name.
 pub struct NewPassword(String);
 
 impl NewPassword {
@@ -99,10 +106,10 @@ impl NewPassword {
             ));
         }
         let classes = [
-            text.chars().any(|c| c.is_lowercase()),
-            text.chars().any(|c| c.is_uppercase()),
+            text.chars().any(|c| c.is_ascii_lowercase()),
+            text.chars().any(|c| c.is_ascii_uppercase()),
             text.chars().any(|c| c.is_ascii_digit()),
-            text.chars().any(|c| !c.is_alphanumeric()),
+            text.chars().any(|c| !c.is_ascii_alphanumeric()),
         ];
         if classes.iter().filter(|b| **b).count() < 2 {
             return Err(DomainError::new(
@@ -160,5 +167,16 @@ mod tests {
             NewPassword::parse("Alice12345", &Username::parse("alice12345").expect("valid"))
                 .is_err()
         );
+    }
+
+    /// The kinds are ASCII-defined, as the document's pattern states them: letters outside
+    /// ASCII are "anything else", so ten of them are one kind and one ASCII letter makes two.
+    #[test]
+    fn character_kinds_are_ascii_lower_upper_digit_and_anything_else() {
+        let user = Username::parse("alice").expect("valid");
+        assert!(NewPassword::parse("ÄÖÜäöüßÄÖÜ", &user).is_err());
+        assert!(NewPassword::parse("ÄÖÜäöüßÄÖa", &user).is_ok());
+        assert!(NewPassword::parse("中中中中中中中中中a", &user).is_ok());
+        assert!(NewPassword::parse("!!!!!!!!!!", &user).is_err());
     }
 }

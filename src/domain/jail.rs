@@ -15,6 +15,9 @@ pub struct JailName(String);
 
 impl JailName {
     pub const MAX_LEN: usize = 64;
+    /// [`JailName::parse`]'s rule as a pattern without lookaround (for the OpenAPI document):
+    /// 1 to 64 of `A-Za-z0-9._@-`, but not `.` or `..`.
+    pub const PATTERN: &str = r"^([A-Za-z0-9_@-][A-Za-z0-9._@-]{0,63}|\.[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,62}|\.\.[A-Za-z0-9._@-]{1,62})$";
 
     pub fn parse(text: &str) -> Result<JailName, DomainError> {
         if text.is_empty() {

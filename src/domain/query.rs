@@ -159,12 +159,18 @@ pub struct Page {
 impl Page {
     pub const DEFAULT_SIZE: u32 = 100;
     pub const MAX_SIZE: u32 = 500;
+    /// Highest page number accepted (500 million rows at the largest page size).
+    pub const MAX_PAGE: u32 = 1_000_000;
 
     pub fn new(page: Option<u32>, size: Option<u32>) -> Result<Page, DomainError> {
         let page = page.unwrap_or(1);
         let page_size = size.unwrap_or(Self::DEFAULT_SIZE);
-        if page == 0 {
-            return Err(DomainError::new("page", "0", "pages start at 1"));
+        if page == 0 || page > Self::MAX_PAGE {
+            return Err(DomainError::new(
+                "page",
+                &page.to_string(),
+                format!("must be 1..={}", Self::MAX_PAGE),
+            ));
         }
         if page_size == 0 || page_size > Self::MAX_SIZE {
             return Err(DomainError::new(

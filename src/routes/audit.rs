@@ -15,7 +15,7 @@ use crate::domain::time::rfc3339;
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
     /// 1-based page (default 1); 400 when out of range.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// Rows per page (default 100, 1 to 500); 400 when out of range.
     #[param(minimum = 1, maximum = 500)]

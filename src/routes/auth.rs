@@ -50,7 +50,7 @@ fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: web::Json<super::body::JsonObject<LoginRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req, &state.settings.security.trusted_proxies);
     let ua = req

@@ -22,14 +22,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct BanRequest {
+    #[schema(schema_with = crate::routes::openapi::rules::ip_address)]
     pub ip: String,
+    #[schema(schema_with = crate::routes::openapi::rules::jail_name)]
     pub jail: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UnbanRequest {
+    #[schema(schema_with = crate::routes::openapi::rules::ip_address)]
     pub ip: String,
-    /// The jail to unban from; null or absent for every jail.
+    /// The jail to unban from; empty, null or absent for every jail.
+    #[schema(schema_with = crate::routes::openapi::rules::optional_jail_name)]
     pub jail: Option<String>,
 }
 
@@ -59,7 +63,7 @@ pub async fn active(
 pub async fn ban(
     Operator(caller): Operator,
     state: web::Data<AppState>,
-    body: web::Json<BanRequest>,
+    body: web::Json<super::body::JsonObject<BanRequest>>,
 ) -> Result<web::Json<BanOutcome>, ApiError> {
     let target = format!("{} in {}", body.ip.trim(), body.jail.trim());
     let outcome = super::audited(&state, &caller, "ban", &target, None, async {
@@ -76,7 +80,7 @@ pub async fn ban(
 pub async fn unban(
     Operator(caller): Operator,
     state: web::Data<AppState>,
-    body: web::Json<UnbanRequest>,
+    body: web::Json<super::body::JsonObject<UnbanRequest>>,
 ) -> Result<web::Json<UnbanOutcome>, ApiError> {
     let jail = body
         .jail

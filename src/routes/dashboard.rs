@@ -55,6 +55,7 @@ pub async fn by_country(
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = q.country()?;
+    q.page()?; // not paged, but out-of-range paging is refused as everywhere
     let value = state
         .dashboard
         .by_country(q.range()?, q.origin()?, country.as_deref());
@@ -71,6 +72,7 @@ pub async fn trend(
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = q.country()?;
+    q.page()?; // not paged, but out-of-range paging is refused as everywhere
     let value = state
         .dashboard
         .trend(q.range()?, q.origin()?, country.as_deref());
@@ -87,6 +89,7 @@ pub async fn by_jail(
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = q.country()?;
+    q.page()?; // not paged, but out-of-range paging is refused as everywhere
     let value = state
         .dashboard
         .by_jail(q.range()?, q.origin()?, country.as_deref());

@@ -32,8 +32,18 @@ pub struct LookupResponse {
     pub fail2ban_error: Option<String>,
 }
 
+/// The address named in the path (for the document; the handler takes `web::Path<String>`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only its parameter schema is used
+pub struct IpPath {
+    /// The address to look up.
+    #[param(schema_with = crate::routes::openapi::rules::ip_address)]
+    ip: String,
+}
+
 /// Geolocation of one IP and the jails that ban it now.
-#[utoipa::path(tag = "geo", params(("ip" = String, Path)),
+#[utoipa::path(tag = "geo", params(IpPath),
     responses((status = 200, body = LookupResponse), (status = 400, description = "not an IP address"),
         (status = 401), (status = 403)))]
 #[get("/geo/lookup/{ip}")]

@@ -49,6 +49,7 @@ pub struct IdleRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct IgnoreRequest {
     /// An IP address or a CIDR network.
+    #[schema(schema_with = crate::routes::openapi::rules::ignore_target)]
     pub ip: String,
 }
 
@@ -62,10 +63,20 @@ pub struct IgnoreSelfRequest {
     pub enabled: bool,
 }
 
+/// The jail named in the path (for the document; handlers take `web::Path<String>`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only its parameter schema is used
+pub struct JailPath {
+    /// The jail's name.
+    #[param(schema_with = crate::routes::openapi::rules::jail_name)]
+    name: String,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct BannedQuery {
     /// 1-based page (default 1); 400 when out of range.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// Rows per page (default 100, 1 to 500); 400 when out of range.
     #[param(minimum = 1, maximum = 500)]
@@ -100,7 +111,7 @@ pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<Jai
 }
 
 /// One jail's counters and settings, read from the socket.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
+#[utoipa::path(tag = "jails", params(JailPath),
     responses((status = 200, body = JailDetail), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}")]
 pub async fn detail(
@@ -112,7 +123,7 @@ pub async fn detail(
 }
 
 /// Starts a configured jail (through fail2ban-client, which reads the configuration).
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
+#[utoipa::path(tag = "jails", params(JailPath),
     responses((status = 200, body = JailAction), (status = 400), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[post("/jails/{name}/start")]
 pub async fn start(
@@ -127,7 +138,7 @@ pub async fn start(
 }
 
 /// Stops a running jail (its bans are lifted).
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
+#[utoipa::path(tag = "jails", params(JailPath),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/stop")]
 pub async fn stop(
@@ -142,7 +153,7 @@ pub async fn stop(
 }
 
 /// Reloads one jail's configuration.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
+#[utoipa::path(tag = "jails", params(JailPath),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 409), (status = 502)))]
 #[post("/jails/{name}/reload")]
 pub async fn reload(
@@ -171,14 +182,14 @@ pub async fn reload_all(
 }
 
 /// Puts a jail into idle (no new bans) or back.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IdleRequest,
+#[utoipa::path(tag = "jails", params(JailPath), request_body = IdleRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/idle")]
 pub async fn idle(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    body: web::Json<IdleRequest>,
+    body: web::Json<super::body::JsonObject<IdleRequest>>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     let action = if body.on { "idle_on" } else { "idle_off" };
     audited_action(&state, &caller, action, &name, async {
@@ -188,7 +199,7 @@ pub async fn idle(
 }
 
 /// The jail's ignore list.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
+#[utoipa::path(tag = "jails", params(JailPath),
     responses((status = 200, body = IgnoreList), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/ignoreip")]
 pub async fn ignore_list(
@@ -226,40 +237,40 @@ async fn change_ignore(
 }
 
 /// Adds an IP or network to the ignore list.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
+#[utoipa::path(tag = "jails", params(JailPath), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreip")]
 pub async fn add_ignore(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    body: web::Json<IgnoreRequest>,
+    body: web::Json<super::body::JsonObject<IgnoreRequest>>,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
     change_ignore(&state, &caller, &name, &body.ip, true).await
 }
 
 /// Removes an entry from the ignore list, written as the list shows it; 404 when absent.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
+#[utoipa::path(tag = "jails", params(JailPath), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[delete("/jails/{name}/ignoreip")]
 pub async fn remove_ignore(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    body: web::Json<IgnoreRequest>,
+    body: web::Json<super::body::JsonObject<IgnoreRequest>>,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
     change_ignore(&state, &caller, &name, &body.ip, false).await
 }
 
 /// Whether the jail ignores the host's own addresses.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreSelfRequest,
+#[utoipa::path(tag = "jails", params(JailPath), request_body = IgnoreSelfRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreself")]
 pub async fn ignoreself(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     name: web::Path<String>,
-    body: web::Json<IgnoreSelfRequest>,
+    body: web::Json<super::body::JsonObject<IgnoreSelfRequest>>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     let action = if body.enabled {
         "ignoreself_on"
@@ -273,7 +284,7 @@ pub async fn ignoreself(
 }
 
 /// The jail's banned IPs, newest first, paged and searchable by prefix.
-#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$"), BannedQuery),
+#[utoipa::path(tag = "jails", params(JailPath, BannedQuery),
     responses((status = 200, body = JailBans), (status = 400), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/banned")]
 pub async fn banned(

@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod bans;
+pub mod body;
 pub mod dashboard;
 pub mod frontend;
 pub mod geo;
@@ -51,6 +52,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
             scope("/api")
                 .service(
                     scope("/v1")
+                        .wrap(actix_web::middleware::from_fn(undeclared_method))
                         .configure(health::configure)
                         .configure(setup::configure)
                         .configure(auth::configure)
@@ -99,10 +101,31 @@ async fn api_not_found(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods the OpenAPI document lists for `path` (empty when no documented path matches).
-fn allowed_methods(path: &str) -> Vec<&'static str> {
-    static TABLE: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
+/// A path written out in the document (`/tokens/all`) is its own resource, even where a
+/// template also fits it (`DELETE /tokens/{id}`): a method the document does not list for it
+/// answers 405 before routing could hand the request to the template's handler.
+async fn undeclared_method(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let method = req.method().as_str();
+    let refused = literal_methods(req.path()).is_some_and(|methods| {
+        !methods.contains(&method) && method != "HEAD" && method != "OPTIONS"
+    });
+    if refused {
+        let (http_req, _) = req.into_parts();
+        let res = api_not_found(http_req.clone()).await;
+        return Ok(actix_web::dev::ServiceResponse::new(http_req, res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+type MethodTable = Vec<(Vec<String>, Vec<&'static str>)>;
+
+/// Each documented path template, split at `/`, with the methods the document lists for it.
+fn method_table() -> &'static MethodTable {
+    static TABLE: OnceLock<MethodTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
         openapi::document()
             .paths
             .paths
@@ -124,7 +147,24 @@ fn allowed_methods(path: &str) -> Vec<&'static str> {
                 (segments, methods)
             })
             .collect()
-    });
+    })
+}
+
+/// The methods of `path` when the document writes it out literally (no template parameter).
+fn literal_methods(path: &str) -> Option<&'static [&'static str]> {
+    method_table()
+        .iter()
+        .find(|(segments, _)| {
+            !segments.iter().any(|t| t.starts_with('{'))
+                && segments.len() == path.split('/').count()
+                && segments.iter().zip(path.split('/')).all(|(t, w)| t == w)
+        })
+        .map(|(_, methods)| methods.as_slice())
+}
+
+/// The methods the OpenAPI document lists for `path` (empty when no documented path matches).
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let table = method_table();
     let wanted: Vec<&str> = path.split('/').collect();
     let matching: Vec<&(Vec<String>, Vec<&'static str>)> = table
         .iter()

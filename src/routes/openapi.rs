@@ -36,6 +36,97 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Field and parameter schemas that carry a domain rule as a pattern (`schema_with = ...`), so
+/// the document states what the API accepts and generated clients and fuzzers stay inside it.
+pub mod rules {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{Object, RefOr, Schema};
+
+    use crate::domain::JailName;
+    use crate::domain::auth::PASSWORD_KINDS_PATTERN;
+    use crate::domain::ip::{IGNORE_PATTERN, IP_PATTERN};
+
+    fn text(pattern: &str, description: &str) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .description(Some(description))
+    }
+
+    fn nullable(builder: ObjectBuilder) -> Object {
+        builder
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .build()
+    }
+
+    /// One IPv4 or IPv6 address.
+    pub fn ip_address() -> RefOr<Schema> {
+        text(IP_PATTERN, "An IPv4 or IPv6 address.").build().into()
+    }
+
+    /// An address or a network for a jail's ignore list.
+    pub fn ignore_target() -> RefOr<Schema> {
+        text(
+            IGNORE_PATTERN,
+            "An IP address or a CIDR network (prefix 1..=32 for IPv4, 1..=128 for IPv6).",
+        )
+        .build()
+        .into()
+    }
+
+    /// A jail name.
+    pub fn jail_name() -> RefOr<Schema> {
+        text(JailName::PATTERN, "A jail name.").build().into()
+    }
+
+    /// A jail name, or empty or null for "every jail".
+    pub fn optional_jail_name() -> RefOr<Schema> {
+        let pattern = format!("^$|{}", JailName::PATTERN);
+        nullable(text(&pattern, "A jail name; empty or null for every jail.")).into()
+    }
+
+    fn password_text() -> ObjectBuilder {
+        text(
+            PASSWORD_KINDS_PATTERN,
+            "10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name.",
+        )
+        .min_length(Some(10))
+        .max_length(Some(1024))
+    }
+
+    /// The map's three colour thresholds.
+    pub fn map_thresholds() -> RefOr<Schema> {
+        use utoipa::openapi::schema::ArrayBuilder;
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .minimum(Some(1))
+                    .maximum(Some(crate::services::map_settings::MAX_THRESHOLD)),
+            )
+            .min_items(Some(3))
+            .max_items(Some(3))
+            .description(Some(
+                "Three ban counts (1 to 1000000000) at which a country turns low, medium and high; stored and answered in ascending order.",
+            ))
+            .build()
+            .into()
+    }
+
+    /// A new password.
+    pub fn password() -> RefOr<Schema> {
+        password_text().build().into()
+    }
+
+    /// A new password, or null for no change.
+    pub fn optional_password() -> RefOr<Schema> {
+        nullable(password_text()).into()
+    }
+}
+
 /// The parts of the document that no route carries: title, description, security schemes and
 /// the default security requirement. The paths and their schemas come from [`super::mount`].
 #[derive(OpenApi)]

@@ -20,10 +20,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ServerSettingsUpdate {
+    /// One of fail2ban's log levels (any case).
+    #[schema(
+        pattern = r"^[ \t\r\n]*([Cc][Rr][Ii][Tt][Ii][Cc][Aa][Ll]|[Ee][Rr][Rr][Oo][Rr]|[Ww][Aa][Rr][Nn][Ii][Nn][Gg]|[Nn][Oo][Tt][Ii][Cc][Ee]|[Ii][Nn][Ff][Oo]|[Dd][Ee][Bb][Uu][Gg]|[Tt][Rr][Aa][Cc][Ee][Dd][Ee][Bb][Uu][Gg]|[Hh][Ee][Aa][Vv][Yy][Dd][Ee][Bb][Uu][Gg])[ \t\r\n]*$"
+    )]
     pub loglevel: Option<String>,
+    /// STDOUT, STDERR, SYSLOG or SYSTEMD-JOURNAL (any case), or the absolute path of a file
+    /// directly in fail2ban's current log directory. The pattern covers the four names only: the
+    /// log directory is known at run time, not in this document.
+    #[schema(
+        pattern = r"^[ \t\r\n]*([Ss][Tt][Dd][Oo][Uu][Tt]|[Ss][Tt][Dd][Ee][Rr][Rr]|[Ss][Yy][Ss][Ll][Oo][Gg]|[Ss][Yy][Ss][Tt][Ee][Mm][Dd]-[Jj][Oo][Uu][Rr][Nn][Aa][Ll])[ \t\r\n]*$"
+    )]
     pub logtarget: Option<String>,
     /// Seconds; fail2ban purges its ban history older than this.
+    #[schema(minimum = 0)]
     pub dbpurgeage: Option<i64>,
+    #[schema(minimum = 0)]
     pub dbmaxmatches: Option<i64>,
 }
 
@@ -52,9 +64,9 @@ pub async fn get_settings(
 pub async fn put_settings(
     Admin(caller): Admin,
     state: web::Data<AppState>,
-    body: web::Json<ServerSettingsUpdate>,
+    body: web::Json<super::body::JsonObject<ServerSettingsUpdate>>,
 ) -> Result<web::Json<ServerSettings>, ApiError> {
-    let body = body.into_inner();
+    let body = body.into_inner().0;
     let change = ServerSettingsChange {
         loglevel: body.loglevel,
         logtarget: body.logtarget,

@@ -12,7 +12,7 @@ use super::guard::{Admin, Viewer};
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct MapSettings {
-    /// Ascending ban counts at which a country turns low, medium and high.
+    #[schema(schema_with = crate::routes::openapi::rules::map_thresholds)]
     pub thresholds: Vec<u64>,
 }
 
@@ -29,14 +29,14 @@ pub async fn get_map(
     }))
 }
 
-/// Changes the map's colour thresholds (three ascending positive counts).
+/// Changes the map's colour thresholds (three counts of at least 1, stored in ascending order).
 #[utoipa::path(tag = "settings", request_body = MapSettings,
     responses((status = 200, body = MapSettings), (status = 400), (status = 401), (status = 403)))]
 #[put("/settings/map")]
 pub async fn put_map(
     Admin(caller): Admin,
     state: web::Data<AppState>,
-    body: web::Json<MapSettings>,
+    body: web::Json<super::body::JsonObject<MapSettings>>,
 ) -> Result<web::Json<MapSettings>, ApiError> {
     let t = &body.thresholds;
     let result = state
@@ -45,9 +45,8 @@ pub async fn put_map(
         .await
         .map_err(ApiError::from);
     super::audit_result(&state, &caller, "settings.map", &format!("{t:?}"), &result).await;
-    result?;
     Ok(web::Json(MapSettings {
-        thresholds: t.clone(),
+        thresholds: result?,
     }))
 }
 

@@ -25,7 +25,7 @@ pub struct SetupStatus {
 pub struct SetupRequest {
     #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
-    #[schema(min_length = 10, max_length = 1024)]
+    #[schema(schema_with = crate::routes::openapi::rules::password)]
     pub password: String,
 }
 
@@ -48,7 +48,7 @@ pub async fn setup_status(state: web::Data<AppState>) -> Result<web::Json<SetupS
 pub async fn run_setup(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<SetupRequest>,
+    body: web::Json<super::body::JsonObject<SetupRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req, &state.settings.security.trusted_proxies);
     let result = state

@@ -48,9 +48,16 @@ pub struct TokenList {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewTokenRequest {
+    /// 1 to 100 characters, no control characters (blanks around it are dropped).
+    #[schema(
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$",
+        max_length = 100
+    )]
     pub name: String,
     /// Defaults to the owner's role; may not exceed it.
     pub role: Option<Role>,
+    /// Days until the token expires (1 to 3650); null or absent for no expiry.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -83,7 +90,7 @@ pub async fn list_tokens(
 pub async fn create_token(
     Viewer(caller): Viewer,
     state: web::Data<AppState>,
-    body: web::Json<NewTokenRequest>,
+    body: web::Json<super::body::JsonObject<NewTokenRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .auth

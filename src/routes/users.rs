@@ -21,7 +21,7 @@ pub struct UserList {
 pub struct NewUserRequest {
     #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     pub username: String,
-    #[schema(min_length = 10, max_length = 1024)]
+    #[schema(schema_with = crate::routes::openapi::rules::password)]
     pub password: String,
     pub role: Role,
 }
@@ -29,7 +29,7 @@ pub struct NewUserRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
     pub role: Option<Role>,
-    #[schema(min_length = 10, max_length = 1024)]
+    #[schema(schema_with = crate::routes::openapi::rules::optional_password)]
     pub password: Option<String>,
 }
 
@@ -53,7 +53,7 @@ pub async fn list_users(
 pub async fn create_user(
     Admin(caller): Admin,
     state: web::Data<AppState>,
-    body: web::Json<NewUserRequest>,
+    body: web::Json<super::body::JsonObject<NewUserRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let result = state
         .auth
@@ -77,7 +77,7 @@ pub async fn update_user(
     Admin(caller): Admin,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UpdateUserRequest>,
+    body: web::Json<super::body::JsonObject<UpdateUserRequest>>,
 ) -> Result<web::Json<UserView>, ApiError> {
     let id = id.into_inner();
     let result = state

@@ -1,5 +1,6 @@
-//! Dashboard preferences kept in the own database: the map's colour thresholds (three ascending
-//! ban counts, the first at least 1; defaults when nothing valid is stored).
+//! Dashboard preferences kept in the own database: the map's colour thresholds (three ban counts
+//! of 1 to 1,000,000,000, kept in ascending order; equal counts are allowed; defaults when nothing valid
+//! is stored).
 
 use sqlx::SqlitePool;
 
@@ -8,6 +9,8 @@ use crate::domain::DomainError;
 
 const MAP_THRESHOLDS_KEY: &str = "map_thresholds";
 pub const DEFAULT_THRESHOLDS: [u64; 3] = [10, 50, 200];
+/// Largest threshold accepted (no map shows a billion bans per country).
+pub const MAX_THRESHOLD: u64 = 1_000_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MapSettingsError {
@@ -36,22 +39,25 @@ impl MapSettingsService {
             .unwrap_or_else(|| DEFAULT_THRESHOLDS.to_vec()))
     }
 
-    /// Stores new thresholds after checking them.
-    pub async fn set_thresholds(&self, t: &[u64]) -> Result<(), MapSettingsError> {
-        if !valid(t) {
+    /// Stores new thresholds after checking them, in ascending order; answers what was stored.
+    pub async fn set_thresholds(&self, t: &[u64]) -> Result<Vec<u64>, MapSettingsError> {
+        let mut sorted = t.to_vec();
+        sorted.sort_unstable();
+        if !valid(&sorted) {
             return Err(DomainError::new(
                 "thresholds",
                 &format!("{t:?}"),
-                "thresholds must be three ascending counts, the first at least 1",
+                "thresholds must be three counts of 1 to 1000000000",
             )
             .into());
         }
-        let text = serde_json::to_string(t).unwrap_or_default();
+        let text = serde_json::to_string(&sorted).unwrap_or_default();
         db::settings::set(&self.db, MAP_THRESHOLDS_KEY, &text, db::now_epoch()).await?;
-        Ok(())
+        Ok(sorted)
     }
 }
 
+/// Three counts of 1..=[`MAX_THRESHOLD`] in ascending order (equal neighbours allowed).
 fn valid(t: &[u64]) -> bool {
-    matches!(t, [a, b, c] if *a >= 1 && a < b && b < c)
+    matches!(t, [a, b, c] if *a >= 1 && a <= b && b <= c && *c <= MAX_THRESHOLD)
 }

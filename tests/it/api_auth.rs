@@ -650,7 +650,7 @@ async fn state_changes_and_logins_are_in_the_audit_log() {
     app.send_json(
         Method::PUT,
         "/api/v1/settings/map",
-        json!({"thresholds": [5, 1, 9]}),
+        json!({"thresholds": [0, 1, 9]}),
     )
     .await;
     let (status, body) = app.get_json("/api/v1/audit").await;

@@ -202,15 +202,100 @@ async fn the_swagger_ui_is_served_from_the_binary() {
 async fn paged_lists_refuse_out_of_range_pages_with_the_same_rule() {
     let app = TestApp::builder().spawn().await;
     app.setup_admin().await;
-    for list in ["/api/v1/audit", "/api/v1/dashboard/bans"] {
-        for query in ["page=0", "page_size=0", "page_size=501"] {
+    for list in [
+        "/api/v1/audit",
+        "/api/v1/dashboard/bans",
+        "/api/v1/dashboard/bans/by-country",
+        "/api/v1/dashboard/bans/trend",
+    ] {
+        for query in ["page=0", "page=1000001", "page_size=0", "page_size=501"] {
             let (status, body) = app.get_json(&format!("{list}?{query}")).await;
             assert_eq!(status, 400, "{list}?{query}: {body}");
             assert_eq!(body["error_code"], "invalid_page", "{list}?{query}: {body}");
         }
         let (status, body) = app.get_json(&format!("{list}?page=2&page_size=500")).await;
         assert_eq!(status, 200, "{list}: {body}");
-        assert_eq!(body["page_size"], 500, "{list}: {body}");
+        if list.ends_with("/bans") || list.ends_with("/audit") {
+            assert_eq!(body["page_size"], 500, "{list}: {body}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_path_written_out_in_the_document_answers_405_for_methods_it_does_not_list() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    // `/tokens/all` also fits the template `DELETE /tokens/{id}`, whose handler must not get it.
+    let res = app
+        .request(Method::DELETE, "/api/v1/tokens/all")
+        .header("X-BanGUI-Request", "1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(
+        res.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET")
+    );
+    let body: Value = res.json().await.unwrap_or_default();
+    assert_eq!(body["error_code"], "method_not_allowed", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_json_body_must_be_an_object_not_an_array_of_the_fields() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    let (status, body) = app
+        .send_json(Method::PATCH, "/api/v1/users/1", json!([null, null]))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (422, Some("validation_error")),
+        "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn map_thresholds_are_three_counts_of_1_to_a_billion_stored_ascending() {
+    let app = TestApp::builder().spawn().await;
+    app.setup_admin().await;
+    for (sent, stored) in [
+        (json!([9, 1, 5]), json!([1, 5, 9])),
+        (json!([7, 7, 7]), json!([7, 7, 7])),
+    ] {
+        let (status, body) = app
+            .send_json(
+                Method::PUT,
+                "/api/v1/settings/map",
+                json!({"thresholds": sent}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["thresholds"].clone()),
+            (200, stored.clone()),
+            "{body}"
+        );
+        assert_eq!(
+            app.get_json("/api/v1/settings/map").await.1["thresholds"],
+            stored
+        );
+    }
+    for sent in [
+        json!([0, 1, 2]),
+        json!([1, 2]),
+        json!([1, 2, 1_000_000_001u64]),
+    ] {
+        let (status, body) = app
+            .send_json(
+                Method::PUT,
+                "/api/v1/settings/map",
+                json!({"thresholds": sent}),
+            )
+            .await;
+        assert_eq!(status, 400, "{sent}: {body}");
     }
     app.stop().await;
 }

@@ -572,7 +572,7 @@ export interface paths {
         };
         /** The map's colour thresholds. */
         get: operations["get_map"];
-        /** Changes the map's colour thresholds (three ascending positive counts). */
+        /** Changes the map's colour thresholds (three counts of at least 1, stored in ascending order). */
         put: operations["put_map"];
         post?: never;
         delete?: never;
@@ -782,7 +782,9 @@ export interface components {
             total: number;
         };
         BanRequest: {
+            /** @description An IPv4 or IPv6 address. */
             ip: string;
+            /** @description A jail name. */
             jail: string;
         };
         BanRow: {
@@ -894,7 +896,7 @@ export interface components {
             items: string[];
         };
         IgnoreRequest: {
-            /** @description An IP address or a CIDR network. */
+            /** @description An IP address or a CIDR network (prefix 1..=32 for IPv4, 1..=128 for IPv6). */
             ip: string;
         };
         IgnoreSelfRequest: {
@@ -979,7 +981,7 @@ export interface components {
             ip: string;
         };
         MapSettings: {
-            /** @description Ascending ban counts at which a country turns low, medium and high. */
+            /** @description Three ban counts (1 to 1000000000) at which a country turns low, medium and high; stored and answered in ascending order. */
             thresholds: number[];
         };
         /**
@@ -1003,12 +1005,17 @@ export interface components {
             state: components["schemas"]["MmdbState"];
         };
         NewTokenRequest: {
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Days until the token expires (1 to 3650); null or absent for no expiry.
+             */
             expires_in_days?: number | null;
+            /** @description 1 to 100 characters, no control characters (blanks around it are dropped). */
             name: string;
             role?: null | components["schemas"]["Role"];
         };
         NewUserRequest: {
+            /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
             password: string;
             role: components["schemas"]["Role"];
             username: string;
@@ -1051,7 +1058,13 @@ export interface components {
              * @description Seconds; fail2ban purges its ban history older than this.
              */
             dbpurgeage?: number | null;
+            /** @description One of fail2ban's log levels (any case). */
             loglevel?: string | null;
+            /**
+             * @description STDOUT, STDERR, SYSLOG or SYSTEMD-JOURNAL (any case), or the absolute path of a file
+             *     directly in fail2ban's current log directory. The pattern covers the four names only: the
+             *     log directory is known at run time, not in this document.
+             */
             logtarget?: string | null;
         };
         ServerStatus: {
@@ -1079,6 +1092,7 @@ export interface components {
             username: string;
         };
         SetupRequest: {
+            /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
             password: string;
             username: string;
         };
@@ -1121,11 +1135,13 @@ export interface components {
             unbanned: number;
         };
         UnbanRequest: {
+            /** @description An IPv4 or IPv6 address. */
             ip: string;
-            /** @description The jail to unban from; null or absent for every jail. */
+            /** @description A jail name; empty or null for every jail. */
             jail?: string | null;
         };
         UpdateUserRequest: {
+            /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
             password?: string | null;
             role?: null | components["schemas"]["Role"];
         };
@@ -2113,7 +2129,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2175,7 +2190,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2229,7 +2243,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2314,7 +2327,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2369,7 +2381,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2453,7 +2464,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2537,7 +2547,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2622,7 +2631,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2693,7 +2701,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
@@ -2755,7 +2762,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description jail name */
                 name: string;
             };
             cookie?: never;
