@@ -47,9 +47,23 @@ pub async fn apply(conn: &mut SqliteConnection, deltas: &[RollupDelta]) -> Resul
         qb.push(" ON CONFLICT (host, hour, jail, origin, country) DO UPDATE SET bans = bans + excluded.bans");
         qb.build().execute(&mut *conn).await?;
     }
-    sqlx::query("DELETE FROM history_rollup WHERE bans <= 0")
-        .execute(&mut *conn)
-        .await?;
+    // Only a removal can empty a cell: delete exactly those cells that reached zero (a scan of
+    // the whole table here would cost more than the insert of the rows it counts).
+    let removals: Vec<&RollupDelta> = deltas.iter().filter(|d| d.bans < 0).collect();
+    for chunk in removals.chunks(CHUNK) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "DELETE FROM history_rollup WHERE bans <= 0 AND (host, hour, jail, origin, country) IN (",
+        );
+        qb.push_values(chunk, |mut b, d| {
+            b.push_bind(d.key.host.as_str())
+                .push_bind(d.key.hour)
+                .push_bind(d.key.jail.as_str())
+                .push_bind(origin_text(d.key.origin))
+                .push_bind(d.key.country.as_deref().unwrap_or(""));
+        });
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
