@@ -24,8 +24,11 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::{HistorySync, WriterLock};
+use crate::services::history_lifts::HistoryLifts;
+use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::rollups::RollupStore;
+use crate::services::top_offenders::TopOffenders;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -144,6 +147,19 @@ impl Application {
             Arc::clone(&rollups),
             writer,
         ));
+        let history_query = Arc::new(HistoryQueryService::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&geo),
+            Arc::clone(&rollups),
+            settings.fail2ban.database_path.clone(),
+        ));
+        let history_lifts = Arc::new(HistoryLifts::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&rollups),
+        ));
+        let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
             fail2ban.clone(),
@@ -160,6 +176,9 @@ impl Application {
             history,
             regeo,
             dashboard,
+            history_query,
+            history_lifts,
+            top_offenders,
             metrics,
             scheduler_running: Arc::new(AtomicBool::new(true)),
         };

@@ -14,7 +14,10 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthService;
 use crate::services::dashboard::DashboardService;
 use crate::services::history::HistorySync;
+use crate::services::history_lifts::HistoryLifts;
+use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::top_offenders::TopOffenders;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +30,9 @@ pub struct AppState {
     pub history: Arc<HistorySync>,
     pub regeo: Arc<HistoryRegeo>,
     pub dashboard: Arc<DashboardService>,
+    pub history_query: Arc<HistoryQueryService>,
+    pub history_lifts: Arc<HistoryLifts>,
+    pub top_offenders: Arc<TopOffenders>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
 }

@@ -124,6 +124,12 @@ pub async fn unban(
             }
             None => state.fail2ban.unban_everywhere(ip).await?,
         };
+        if !jails.is_empty() {
+            state
+                .history_lifts
+                .record_unban(Some(ip), &jails, &caller.identity.username)
+                .await;
+        }
         Ok::<_, ApiError>(UnbanResponse {
             ip: ip.to_string(),
             unbanned: jails.len(),
@@ -144,6 +150,12 @@ pub async fn unban_all(
     state: web::Data<AppState>,
 ) -> Result<web::Json<UnbanAllResponse>, ApiError> {
     let result = state.fail2ban.unban_all().await.map_err(ApiError::from);
+    if result.is_ok() {
+        state
+            .history_lifts
+            .record_unban(None, &[], &caller.identity.username)
+            .await;
+    }
     super::audit_result(&state, &caller, "unban_all", "every jail", &result).await;
     Ok(web::Json(UnbanAllResponse { count: result? }))
 }

@@ -15,6 +15,7 @@ pub mod frontend;
 pub mod geo;
 pub mod guard;
 pub mod health;
+pub mod history;
 pub mod jails;
 pub mod metrics;
 pub mod openapi;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .configure(openapi::configure)
                         .configure(geo::configure)
                         .configure(dashboard::configure)
+                        .configure(history::configure)
                         .configure(bans::configure)
                         .configure(jails::configure)
                         .configure(server::configure)

@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    audit, auth, bans, dashboard, geo, health, jails, metrics, server, settings, setup, tokens,
-    users,
+    audit, auth, bans, dashboard, geo, health, history, jails, metrics, server, settings, setup,
+    tokens, users,
 };
 
 struct SecuritySchemes;
@@ -52,6 +52,7 @@ impl Modify for SecuritySchemes {
         geo::lookup, geo::re_resolve, geo::reload, geo::stats,
         metrics::metrics,
         dashboard::status, dashboard::bans, dashboard::by_country, dashboard::trend, dashboard::by_jail,
+        history::search, history::export, history::ip_history, history::top_ips,
         bans::active, bans::ban, bans::unban, bans::unban_all,
         jails::list, jails::detail, jails::start, jails::stop, jails::reload, jails::reload_all, jails::idle,
         jails::ignore_list, jails::add_ignore, jails::remove_ignore, jails::ignoreself, jails::banned,

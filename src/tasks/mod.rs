@@ -6,8 +6,10 @@
 pub mod geo_cleanup;
 pub mod geo_flush;
 pub mod geo_re_resolve;
+pub mod history_lifts;
 pub mod history_regeo;
 pub mod history_sync;
+pub mod history_top;
 pub mod scheduler;
 pub mod session_cleanup;
 
@@ -24,6 +26,8 @@ pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<
     register(scheduler, geo_cleanup::spec(state)).await?;
     register(scheduler, history_sync::spec(state)).await?;
     register(scheduler, history_regeo::spec(state)).await?;
+    register(scheduler, history_lifts::spec(state)).await?;
+    register(scheduler, history_top::spec(state)).await?;
     register(scheduler, session_cleanup::spec(state)).await?;
     Ok(())
 }
