@@ -245,18 +245,17 @@ pub async fn count_capped(
     now: i64,
     cap: u32,
 ) -> Result<(u64, bool), sqlx::Error> {
-    if let (true, Some(ip)) = (needs_post_filter(f), f.ip) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ip");
-        push_select(&mut qb, f, now, None);
-        qb.push(" LIMIT ");
-        qb.push_bind(i64::from(cap) * 4 + 1);
-        let ips: Vec<(String,)> = qb.build_query_as().fetch_all(pool).await?;
-        let superset_exhausted = ips.len() as u64 <= u64::from(cap) * 4;
-        let n = ips.iter().filter(|(t,)| ip.contains(t)).count() as u64;
-        return Ok((
-            n.min(u64::from(cap)),
-            superset_exhausted && n <= u64::from(cap),
-        ));
+    if needs_post_filter(f) {
+        // IPv6 networks: the text ranges are a superset; count the exact matches.
+        let q = HistoryQuery {
+            filter: f.clone(),
+            order: Order::Newest,
+            cursor: None,
+            offset: 0,
+            limit: cap.saturating_add(1),
+        };
+        let n = search(pool, &q, now).await?.len() as u64;
+        return Ok((n.min(u64::from(cap)), n <= u64::from(cap)));
     }
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
     push_select(&mut qb, f, now, None);

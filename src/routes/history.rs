@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, web};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::db;
@@ -169,16 +170,20 @@ pub async fn export(
     };
     query.limit = EXPORT_CHUNK;
     query.offset = 0;
+    // The first chunk is read before answering, so that a bad request is still a 400.
     let service = Arc::clone(&state.history_query);
-    let stream = futures_util::stream::unfold(Some((query, true)), move |st| {
+    let (items, next) = service.chunk(&query, source).await?;
+    let first = web::Bytes::from(render(&items, csv, true));
+    query.cursor = next;
+    let rest = futures_util::stream::unfold(next.map(|_| query), move |st| {
         let service = Arc::clone(&service);
         async move {
-            let (mut query, first) = st?;
+            let mut query = st?;
             match service.chunk(&query, source).await {
                 Ok((items, next)) => {
-                    let body = render(&items, csv, first);
+                    let body = render(&items, csv, false);
                     query.cursor = next;
-                    Some((Ok(web::Bytes::from(body)), next.map(|_| (query, false))))
+                    Some((Ok(web::Bytes::from(body)), next.map(|_| query)))
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "history export stopped");
@@ -187,6 +192,8 @@ pub async fn export(
             }
         }
     });
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, HistoryError>(first) }).chain(rest);
     let (content_type, name) = if csv {
         ("text/csv; charset=utf-8", "history.csv")
     } else {
