@@ -50,9 +50,14 @@ const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failure
 /// Most rows one statement of a network search reads before filtering them exactly.
 const NET_CHUNK: u32 = 1_000;
 
-/// Which index drives the read.
-fn driving_index(f: &HistoryFilter) -> &'static str {
-    if f.ip.is_some() {
+/// Rows of a network above which its page walks the time index instead of the IP index: a
+/// network this busy fills a page quickly in time order, while reading it by IP would sort all
+/// its rows.
+const DENSE_NETWORK: i64 = 5_000;
+
+/// Which index drives the read (`dense`: the IP filter is a network with many rows).
+fn driving_index(f: &HistoryFilter, dense: bool) -> &'static str {
+    if f.ip.is_some() && !dense {
         "history_ip_time"
     } else if f.state == Some(BanState::Lifted) {
         "history_lifted_time"
@@ -78,8 +83,9 @@ fn push_select(
     f: &HistoryFilter,
     now: i64,
     cursor: Option<(Cursor, Order)>,
+    dense: bool,
 ) {
-    let active_driven = f.state == Some(BanState::Active) && f.ip.is_none();
+    let active_driven = f.state == Some(BanState::Active) && (f.ip.is_none() || dense);
     if active_driven {
         // Only bans whose end is in the future or that are permanent: two small index reads.
         qb.push(" FROM history WHERE id IN (SELECT id FROM history INDEXED BY history_end WHERE timeofban + bantime > ");
@@ -87,7 +93,7 @@ fn push_select(
         qb.push(" UNION ALL SELECT id FROM history INDEXED BY history_permanent WHERE bantime < 0 AND lifted_at IS NULL)");
     } else {
         qb.push(" FROM history INDEXED BY ");
-        qb.push(driving_index(f));
+        qb.push(driving_index(f, dense));
         qb.push(" WHERE 1");
     }
     if let Some(ip) = &f.ip {
@@ -172,6 +178,30 @@ fn order_by(order: Order) -> &'static str {
     }
 }
 
+/// Whether the IP filter is a network with more than [`DENSE_NETWORK`] archived rows (one
+/// bounded count on the IP index).
+async fn dense_network(
+    pool: &SqlitePool,
+    f: &HistoryFilter,
+    threshold: i64,
+) -> Result<bool, sqlx::Error> {
+    if !matches!(f.ip, Some(IpFilter::Net(_))) {
+        return Ok(false);
+    }
+    let only_ip = HistoryFilter {
+        ip: f.ip,
+        ..HistoryFilter::default()
+    };
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
+    push_select(&mut qb, &only_ip, 0, None, false);
+    qb.push(" LIMIT ");
+    qb.push_bind(threshold.saturating_add(1));
+    qb.push(")");
+    let (n,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+    Ok(n > threshold)
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn read(
     pool: &SqlitePool,
     f: &HistoryFilter,
@@ -180,10 +210,11 @@ async fn read(
     limit: u32,
     offset: u64,
     now: i64,
+    dense: bool,
 ) -> Result<Vec<SearchRow>, sqlx::Error> {
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
     qb.push(COLUMNS);
-    push_select(&mut qb, f, now, cursor.map(|c| (c, order)));
+    push_select(&mut qb, f, now, cursor.map(|c| (c, order)), dense);
     qb.push(order_by(order));
     qb.push(" LIMIT ");
     qb.push_bind(i64::from(limit));
@@ -201,9 +232,24 @@ pub async fn search(
     q: &HistoryQuery,
     now: i64,
 ) -> Result<Vec<SearchRow>, sqlx::Error> {
+    search_with(pool, q, now, DENSE_NETWORK).await
+}
+
+/// [`search`] with the row count above which a network is read in time order (tests use a
+/// small one to cover both plans).
+pub async fn search_with(
+    pool: &SqlitePool,
+    q: &HistoryQuery,
+    now: i64,
+    dense_threshold: i64,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
     let offset = if q.cursor.is_some() { 0 } else { q.offset };
+    let dense = dense_network(pool, &q.filter, dense_threshold).await?;
     if !needs_post_filter(&q.filter) {
-        return read(pool, &q.filter, q.order, q.cursor, q.limit, offset, now).await;
+        return read(
+            pool, &q.filter, q.order, q.cursor, q.limit, offset, now, dense,
+        )
+        .await;
     }
     let Some(ip) = q.filter.ip else {
         return Ok(Vec::new());
@@ -212,7 +258,7 @@ pub async fn search(
     let mut skip = offset;
     let mut cursor = q.cursor;
     loop {
-        let raw = read(pool, &q.filter, q.order, cursor, NET_CHUNK, 0, now).await?;
+        let raw = read(pool, &q.filter, q.order, cursor, NET_CHUNK, 0, now, dense).await?;
         let full = raw.len() == NET_CHUNK as usize;
         cursor = raw.last().map(|r| Cursor {
             timeofban: r.timeofban,
@@ -257,8 +303,9 @@ pub async fn count_capped(
         let n = search(pool, &q, now).await?.len() as u64;
         return Ok((n.min(u64::from(cap)), n <= u64::from(cap)));
     }
+    // Counting needs no order: the IP index (if any) is always the bounded read.
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
-    push_select(&mut qb, f, now, None);
+    push_select(&mut qb, f, now, None, false);
     qb.push(" LIMIT ");
     qb.push_bind(i64::from(cap) + 1);
     qb.push(")");
