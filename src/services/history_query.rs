@@ -29,10 +29,12 @@ use super::rollups::RollupStore;
 
 /// Most bans of one IP's timeline.
 pub const TIMELINE_MAX: u32 = 500;
-/// Rows counted at most for a page's `total`.
-pub const COUNT_CAP: u32 = 10_000;
+/// Rows counted at most for a page's `total` (ten pages of 100).
+pub const COUNT_CAP: u32 = 1_000;
 /// Rows per chunk of an export.
-pub const EXPORT_CHUNK: u32 = 2_000;
+pub const EXPORT_CHUNK: u32 = 5_000;
+/// How long the jails' ignore lists are reused for IP pages.
+const IGNORE_LISTS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// Deepest row a page number may reach on `source=fail2ban`.
 const FAIL2BAN_MAX_OFFSET: u64 = 10_000;
 
@@ -112,7 +114,8 @@ impl HistoryItem {
 
     /// One CSV line (RFC 4180 quoting where needed).
     pub fn csv_line(&self, out: &mut String) {
-        fn field(out: &mut String, v: &str) {
+        use std::fmt::Write as _;
+        fn text(out: &mut String, v: &str) {
             if v.contains([',', '"', '\n', '\r']) {
                 out.push('"');
                 out.push_str(&v.replace('"', "\"\""));
@@ -121,32 +124,41 @@ impl HistoryItem {
                 out.push_str(v);
             }
         }
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        let fields = [
-            self.id.to_string(),
-            self.host.clone(),
-            self.jail.clone(),
-            self.ip.clone(),
-            self.banned_at.clone(),
-            opt(&self.ban_ends_at),
-            self.bantime_seconds.to_string(),
-            self.bancount.to_string(),
-            num(self.failures),
-            self.origin.clone(),
-            opt(&self.country_code),
-            opt(&self.country_name),
-            num(self.asn.map(i64::from)),
-            self.state.as_str().to_string(),
-            opt(&self.lifted_at),
-            opt(&self.lifted_by),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        fn opt(out: &mut String, v: Option<&str>) {
+            if let Some(v) = v {
+                text(out, v);
             }
-            field(out, f);
         }
+        let _ = write!(out, "{},", self.id);
+        text(out, &self.host);
+        out.push(',');
+        text(out, &self.jail);
+        out.push(',');
+        text(out, &self.ip);
+        out.push(',');
+        out.push_str(&self.banned_at);
+        out.push(',');
+        opt(out, self.ban_ends_at.as_deref());
+        let _ = write!(out, ",{},{},", self.bantime_seconds, self.bancount);
+        if let Some(f) = self.failures {
+            let _ = write!(out, "{f}");
+        }
+        out.push(',');
+        text(out, &self.origin);
+        out.push(',');
+        opt(out, self.country_code.as_deref());
+        out.push(',');
+        opt(out, self.country_name.as_deref());
+        out.push(',');
+        if let Some(a) = self.asn {
+            let _ = write!(out, "{a}");
+        }
+        out.push(',');
+        out.push_str(self.state.as_str());
+        out.push(',');
+        opt(out, self.lifted_at.as_deref());
+        out.push(',');
+        opt(out, self.lifted_by.as_deref());
         out.push('\n');
     }
 }
@@ -159,7 +171,7 @@ pub struct HistoryPage {
     pub next_cursor: Option<String>,
     pub page: u32,
     pub page_size: u32,
-    /// Matching rows, counted up to 10,000.
+    /// Matching rows, counted up to 1,000.
     pub total: u64,
     /// False when there are more than `total` rows.
     pub total_exact: bool,
@@ -202,7 +214,8 @@ pub struct IpHistory {
     pub timeline_truncated: bool,
     /// Jails banning the IP now (live); null when fail2ban could not be asked.
     pub banned_in: Option<Vec<String>>,
-    /// Jails whose ignore list covers the IP (live); null when fail2ban could not be asked.
+    /// Jails whose ignore list covers the IP (live, lists at most 10 s old); null when fail2ban
+    /// could not be asked.
     pub ignored_in: Option<Vec<String>>,
     /// Why the live part is missing.
     pub live_error: Option<String>,
@@ -216,7 +229,11 @@ pub struct HistoryQueryService {
     rollups: Arc<RollupStore>,
     configured_f2b_db: Option<PathBuf>,
     f2b_db: Mutex<Option<Fail2banDb>>,
+    /// Every running jail's ignore list, reused for [`IGNORE_LISTS_TTL`].
+    ignore_lists: Mutex<Option<(std::time::Instant, Arc<IgnoreLists>)>>,
 }
+
+type IgnoreLists = Vec<(String, Vec<IgnoreTarget>)>;
 
 impl HistoryQueryService {
     pub fn new(
@@ -233,6 +250,7 @@ impl HistoryQueryService {
             rollups,
             configured_f2b_db,
             f2b_db: Mutex::new(None),
+            ignore_lists: Mutex::new(None),
         }
     }
 
@@ -271,9 +289,10 @@ impl HistoryQueryService {
         let now = db::now_epoch();
         let (items, next, total, exact) = match source {
             Source::Archive => {
-                let rows = q::search(&self.db, query, now).await?;
-                let (total, exact) =
-                    q::count_capped(&self.db, &query.filter, now, COUNT_CAP).await?;
+                let (rows, (total, exact)) = tokio::try_join!(
+                    q::search(&self.db, query, now),
+                    q::count_capped(&self.db, &query.filter, now, COUNT_CAP),
+                )?;
                 let (items, next) = self.finish(rows, query.limit, now);
                 (items, next, total, exact)
             }
@@ -523,26 +542,50 @@ impl HistoryQueryService {
 
     /// Jails banning `ip` now and jails whose ignore list covers it.
     async fn live(&self, ip: BanIp) -> Result<(Vec<String>, Vec<String>), Fail2banError> {
-        let (banned, jails) =
-            tokio::try_join!(self.fail2ban.jails_banning(ip), self.fail2ban.jails())?;
-        let names: Vec<JailName> = jails
+        let (banned, lists) =
+            tokio::try_join!(self.fail2ban.jails_banning(ip), self.ignore_lists())?;
+        let ignored = lists
+            .iter()
+            .filter(|(_, list)| list.iter().any(|t| t.net().contains(&ip.ip())))
+            .map(|(j, _)| j.clone())
+            .collect();
+        Ok((banned, ignored))
+    }
+
+    /// Every running jail's ignore list (entries that are not addresses or networks, such as
+    /// host names, are skipped), asked again after [`IGNORE_LISTS_TTL`].
+    async fn ignore_lists(&self) -> Result<Arc<IgnoreLists>, Fail2banError> {
+        let mut cached = self.ignore_lists.lock().await;
+        if let Some((at, lists)) = cached.as_ref()
+            && at.elapsed() < IGNORE_LISTS_TTL
+        {
+            return Ok(Arc::clone(lists));
+        }
+        let names: Vec<JailName> = self
+            .fail2ban
+            .jails()
+            .await?
             .iter()
             .filter_map(|j| JailName::parse(j).ok())
             .collect();
         let lists =
             futures_util::future::try_join_all(names.iter().map(|j| self.fail2ban.ignore_list(j)))
                 .await?;
-        let ignored = names
-            .iter()
-            .zip(lists)
-            .filter(|(_, list)| {
-                list.iter().any(|entry| {
-                    IgnoreTarget::parse(entry).is_ok_and(|t| t.net().contains(&ip.ip()))
+        let lists: Arc<IgnoreLists> = Arc::new(
+            names
+                .iter()
+                .zip(lists)
+                .map(|(j, list)| {
+                    let targets = list
+                        .iter()
+                        .filter_map(|e| IgnoreTarget::parse(e).ok())
+                        .collect();
+                    (j.as_str().to_string(), targets)
                 })
-            })
-            .map(|(j, _)| j.as_str().to_string())
-            .collect();
-        Ok((banned, ignored))
+                .collect(),
+        );
+        *cached = Some((std::time::Instant::now(), Arc::clone(&lists)));
+        Ok(lists)
     }
 
     /// The geolocation: the geo cache's answer, else what the archive stored.
