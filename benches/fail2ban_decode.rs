@@ -1,6 +1,7 @@
 //! Decoding cost of fail2ban's largest everyday replies, from recorded fixtures: the 3,000-ban
 //! `get JAIL banip --with-time` reply (decode + parse into `ActiveBan`s), `banned` and
 //! `status JAIL` with ~3,000 reduced IP strings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

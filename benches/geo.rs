@@ -1,12 +1,13 @@
 //! Benchmarks of the geolocation path on a synthetic MMDB the size of GeoLite2-Country
 //! (~500,000 networks): MMDB misses with full decode and with the per-record memo, memory
-//! hits, `lookup_batch` and `lookup_batch_shared` of 100,000 distinct IPs, a flush of 100,000
+//! hits, `lookup_batch_shared` of 100,000 distinct IPs, a flush of 100,000
 //! dirty rows, the cost of the lookup metrics, and (printed at the end) resident memory with
 //! 1,000,000 cached entries. Caches built for a cold iteration are dropped outside the timing
 //! (`iter_batched_ref`): tearing down 100,000 entries is not part of a lookup or a flush.
 //! Run: `cargo bench --bench geo`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/support/mmdb.rs"]
+#[path = "../tests/it/support/mmdb.rs"]
 mod mmdb;
 
 use std::collections::BTreeMap;
@@ -127,7 +128,7 @@ fn main() {
 
     {
         let geo = fx.cache(1_000_000);
-        fx.rt.block_on(geo.lookup_batch(&ips));
+        fx.rt.block_on(geo.lookup_batch_shared(&ips));
         let mut g = c.benchmark_group("cache_hit");
         g.throughput(Throughput::Elements(1));
         let mut i = 0usize;
@@ -169,18 +170,6 @@ fn main() {
         let mut g = c.benchmark_group("bulk");
         g.sample_size(10);
         g.throughput(Throughput::Elements(ips.len() as u64));
-        g.bench_function("lookup_batch_100k_distinct_cold", |b| {
-            b.iter_batched_ref(
-                || fx.cache(1_000_000),
-                |geo| black_box(fx.rt.block_on(geo.lookup_batch(&ips)).len()),
-                BatchSize::PerIteration,
-            )
-        });
-        g.bench_function("lookup_batch_100k_distinct_warm", |b| {
-            let geo = fx.cache(1_000_000);
-            fx.rt.block_on(geo.lookup_batch(&ips));
-            b.iter(|| black_box(fx.rt.block_on(geo.lookup_batch(&ips)).len()))
-        });
         g.bench_function("lookup_batch_shared_100k_distinct_cold", |b| {
             b.iter_batched_ref(
                 || fx.cache(1_000_000),
@@ -190,7 +179,7 @@ fn main() {
         });
         g.bench_function("lookup_batch_shared_100k_distinct_warm", |b| {
             let geo = fx.cache(1_000_000);
-            fx.rt.block_on(geo.lookup_batch(&ips));
+            fx.rt.block_on(geo.lookup_batch_shared(&ips));
             b.iter(|| black_box(fx.rt.block_on(geo.lookup_batch_shared(&ips)).len()))
         });
         g.bench_function("flush_100k_dirty_rows", |b| {
@@ -198,7 +187,7 @@ fn main() {
                 || {
                     fx.clear_table();
                     let geo = fx.cache(1_000_000);
-                    fx.rt.block_on(geo.lookup_batch(&ips));
+                    fx.rt.block_on(geo.lookup_batch_shared(&ips));
                     geo
                 },
                 |geo| black_box(fx.rt.block_on(geo.flush_dirty()).expect("flush")),
@@ -214,7 +203,7 @@ fn main() {
     let million: Vec<IpAddr> = shape.sample_ips(1_000_000);
     let before = rss_kib();
     let geo = fx.cache(1_000_000);
-    fx.rt.block_on(geo.lookup_batch(&million));
+    fx.rt.block_on(geo.lookup_batch_shared(&million));
     let with_dirty = rss_kib();
     fx.rt.block_on(geo.flush_dirty()).expect("flush");
     let after = rss_kib();

@@ -1,8 +1,9 @@
 //! Writes the demo GeoIP databases: `cargo run --example demo_mmdb -- OUT_DIR` creates
 //! `OUT_DIR/demo-country.mmdb` and `OUT_DIR/demo-asn.mmdb` (synthetic data, not real
 //! geolocation) for `scripts/demo` and the end-to-end tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/support/mmdb.rs"]
+#[path = "../tests/it/support/mmdb.rs"]
 mod mmdb;
 
 fn main() {

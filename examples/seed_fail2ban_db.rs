@@ -13,7 +13,7 @@
 //!   and indexes are created with fail2ban's exact DDL, `fail2banDb` gets version 4 if empty and
 //!   the three jails of `scripts/private-fail2ban` are registered.
 //! * `--ips` distinct addresses are drawn inside the networks of the demo GeoIP database
-//!   (`tests/support/mmdb.rs` `demo_countries()`), weighted by country, so every one geolocates.
+//!   (`tests/it/support/mmdb.rs` `demo_countries()`), weighted by country, so every one geolocates.
 //!   Every address is banned at least once; the remaining rows go to a heavy-tailed few.
 //! * Jails: `sshd` 70 %, `blocklist-import` 22 %, `bangui-app` 8 %, each with the `data` JSON
 //!   fail2ban writes for such a ban, stored as a BLOB the way fail2ban stores it.
@@ -23,8 +23,9 @@
 //! * The benchmark range 198.18.0.0/15 (RFC 2544) is never drawn: `scripts/bench-api` bans live
 //!   addresses from it.
 //! * Deterministic for a given `--seed`; one transaction, one prepared multi-row INSERT.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/support/mmdb.rs"]
+#[path = "../tests/it/support/mmdb.rs"]
 mod mmdb;
 
 use std::collections::HashSet;
@@ -511,7 +512,7 @@ fn main() {
 
 #[cfg(test)]
 #[allow(dead_code)]
-#[path = "../tests/support/fail2ban.rs"]
+#[path = "../tests/it/support/fail2ban.rs"]
 mod fail2ban;
 
 #[cfg(test)]

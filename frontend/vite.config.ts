@@ -10,6 +10,8 @@ export default defineConfig({
     assetsDir: 'assets',
     sourcemap: false,
     chunkSizeWarningLimit: 600,
+    // Flags stay separate files the browser fetches when shown, not data URLs inside the bundle.
+    assetsInlineLimit: (file: string) => (file.includes('country-flag-icons') ? false : undefined),
     rollupOptions: {
       onwarn(warning, warn) {
         // react-router ships "use client" directives, meaningless in a client-only bundle.

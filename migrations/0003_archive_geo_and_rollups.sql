@@ -27,7 +27,9 @@ CREATE TABLE history_v3 (
     asn          INTEGER,
     geo_source   TEXT CHECK (geo_source IN ('mmdb', 'ipapi')),
     geo_build    INTEGER,                          -- build epoch of the MMDB that answered
-    UNIQUE (host, jail, ip, timeofban)
+    -- Time before IP: the sync inserts each jail's rows in time order, so this index grows at
+    -- its end instead of at random places.
+    UNIQUE (host, jail, timeofban, ip)
 );
 
 INSERT INTO history_v3 (id, host, jail, ip, timeofban, bantime, bancount, failures, matches,

@@ -143,7 +143,9 @@ impl From<crate::services::auth::AuthError> for ApiError {
                 "invalid_credentials",
                 e.to_string(),
             ),
-            A::RateLimited(secs) => Self::too_many_requests(e.to_string(), secs),
+            A::RateLimited(secs) | A::SetupRateLimited(secs) => {
+                Self::too_many_requests(e.to_string(), secs)
+            }
             A::Invalid(d) => d.into(),
             A::UsernameTaken(_) => Self::conflict("username_taken", e.to_string()),
             A::NotFound(_) => Self::not_found("not_found", e.to_string()),
@@ -264,6 +266,32 @@ impl From<crate::fail2ban::Fail2banError> for ApiError {
                     .with_details(json!({"command": command, "version": version}))
             }
             E::Invalid(domain) => domain.into(),
+        }
+    }
+}
+
+impl From<crate::services::jails::JailError> for ApiError {
+    fn from(e: crate::services::jails::JailError) -> Self {
+        use crate::services::jails::JailError as J;
+        match e {
+            J::Fail2ban(f) => f.into(),
+            J::IgnoreEntryNotFound {
+                ref jail,
+                ref entry,
+            } => {
+                let details = serde_json::json!({"jail": jail, "entry": entry});
+                Self::not_found("ignoreip_not_found", e.to_string()).with_details(details)
+            }
+        }
+    }
+}
+
+impl From<crate::services::map_settings::MapSettingsError> for ApiError {
+    fn from(e: crate::services::map_settings::MapSettingsError) -> Self {
+        use crate::services::map_settings::MapSettingsError as M;
+        match e {
+            M::Invalid(d) => d.into(),
+            M::Database(db) => db.into(),
         }
     }
 }

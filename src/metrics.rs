@@ -26,6 +26,8 @@ pub struct Metrics {
     pub geo_mmdb_reload_success: IntCounter,
     pub geo_mmdb_reload_failure: IntCounter,
     pub geo_mmdb_build_epoch: IntGauge,
+    /// Failed runs of background jobs, by job id.
+    pub job_failures: IntCounterVec,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
 }
@@ -87,6 +89,14 @@ impl Metrics {
             ),
             &["method", "route", "status"],
         )?;
+        let job_failures = IntCounterVec::new(
+            Opts::new(
+                "job_failures_total",
+                "Failed runs of background jobs by job.",
+            ),
+            &["job"],
+        )?;
+        registry.register(Box::new(job_failures.clone()))?;
         registry.register(Box::new(lookups.clone()))?;
         registry.register(Box::new(geo_lookup_duration.clone()))?;
         registry.register(Box::new(geo_cache_entries.clone()))?;
@@ -104,6 +114,7 @@ impl Metrics {
             geo_mmdb_reload_success: reloads.with_label_values(&["success"]),
             geo_mmdb_reload_failure: reloads.with_label_values(&["failure"]),
             geo_mmdb_build_epoch,
+            job_failures,
             http_requests,
             http_duration,
         })
@@ -142,6 +153,7 @@ mod tests {
         m.geo_lookup_duration.observe(0.001);
         m.geo_mmdb_reload_success.inc();
         m.observe_http("GET", "/api/v1/health", 200, 0.01);
+        m.job_failures.with_label_values(&["history_sync"]).inc();
         let text = m.render();
         for name in [
             "geo_lookups_total{result=\"hit\",source=\"mmdb\"} 1",
@@ -152,6 +164,7 @@ mod tests {
             "geo_mmdb_build_epoch 0",
             "http_requests_total{method=\"GET\",route=\"/api/v1/health\",status=\"200\"} 1",
             "http_request_duration_seconds_bucket",
+            "job_failures_total{job=\"history_sync\"} 1",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

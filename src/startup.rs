@@ -21,13 +21,19 @@ use crate::geo::watcher::MmdbWatcher;
 use crate::instance_lock::{InstanceLock, LockError};
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
-use crate::services::auth::AuthService;
+use crate::services::auth::AuthServices;
+use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
 use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jails::JailService;
+use crate::services::job_monitor::JobMonitor;
+use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
+use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
 use crate::state::AppState;
 use crate::{middleware, routes};
@@ -121,8 +127,12 @@ impl Application {
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
 
-        let secret = settings.session.secret.clone().unwrap_or_default();
-        let auth = Arc::new(AuthService::new(
+        let secret = settings
+            .session
+            .secret
+            .clone()
+            .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
+        let auth = Arc::new(AuthServices::new(
             pool.clone(),
             &secret,
             settings.session.duration,
@@ -166,8 +176,21 @@ impl Application {
             Arc::clone(&geo),
             rollups,
         ));
+        let jobs = JobMonitor::new(metrics.job_failures.clone());
+        let scheduler_running = Arc::new(AtomicBool::new(true));
+        let health = Arc::new(HealthService::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&geo),
+            jobs.clone(),
+            Arc::clone(&scheduler_running),
+        ));
         let state = AppState {
             settings: Arc::new(settings),
+            bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
+            jails: JailService::new(fail2ban.clone()),
+            server: ServerSettingsService::new(fail2ban.clone()),
+            map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
             fail2ban,
             geo,
@@ -180,7 +203,9 @@ impl Application {
             history_lifts,
             top_offenders,
             metrics,
-            scheduler_running: Arc::new(AtomicBool::new(true)),
+            scheduler_running,
+            jobs,
+            health,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -284,6 +309,7 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .wrap(from_fn(crate::cors::cors))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::request_telemetry))
+            .wrap(from_fn(middleware::security_headers))
             .configure(routes::configure)
             .default_service(web::to(routes::frontend::serve))
     })
@@ -311,7 +337,9 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
     handle.stop(true).await;
 }
 
-/// Warms the geo cache from the database in the background, so serving starts at once.
+/// Warms the geo cache from the database in the background, so serving starts at once. The
+/// `geo_re_resolve` job (and `POST /geo/re-resolve`) wait inside `re_resolve_unresolved` until
+/// this has ended, so the first re-resolve never works on a cold memory tier.
 async fn warm_geo_cache(geo: Arc<GeoCache>) {
     match geo.load_from_db().await {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),

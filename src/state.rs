@@ -11,12 +11,18 @@ use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
-use crate::services::auth::AuthService;
+use crate::services::auth::AuthServices;
+use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
 use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jails::JailService;
+use crate::services::job_monitor::JobMonitor;
+use crate::services::map_settings::MapSettingsService;
+use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
 
 #[derive(Clone)]
@@ -25,16 +31,23 @@ pub struct AppState {
     pub db: SqlitePool,
     pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
-    pub auth: Arc<AuthService>,
+    pub auth: Arc<AuthServices>,
     pub audit: AuditService,
     pub history: Arc<HistorySync>,
     pub regeo: Arc<HistoryRegeo>,
     pub dashboard: Arc<DashboardService>,
+    pub bans: BanService,
+    pub jails: JailService,
+    pub server: ServerSettingsService,
+    pub map_settings: MapSettingsService,
     pub history_query: Arc<HistoryQueryService>,
     pub history_lifts: Arc<HistoryLifts>,
     pub top_offenders: Arc<TopOffenders>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
+    /// Outcomes of the background jobs' runs (for health and `/metrics`).
+    pub jobs: JobMonitor,
+    pub health: Arc<HealthService>,
 }
 
 impl AppState {

@@ -3,16 +3,21 @@
 // start-up and clean-up for one run; it never mocks the backend.
 //
 // Flow: setup wizard -> login -> dashboard lists the bans this run caused by appending attack
-// lines to watched logs -> the map colours those countries -> ban and unban through the Jails page
-// change what `fail2ban-client` reports. A screenshot of every page goes to
-// target/e2e-screenshots/ (repo-root relative).
+// lines to watched logs -> the map draws every country with bans (small ones as dots, the rest
+// listed) -> ban and unban through the Jails page change what `fail2ban-client` reports -> the
+// confirm dialog keeps the keyboard inside it -> every page, on a desktop and a phone viewport, in
+// light and dark, passes axe-core (WCAG 2 A/AA), is no wider than a 390 px screen and has a title
+// of its own -> with fail2ban stopped the footer and status bar say so (no false zeros), and with
+// BanGUI stopped exactly one banner says so. No console error on the whole visit. A screenshot of
+// every page goes to target/e2e-screenshots/ (repo-root relative).
 //
 // Usage (from the repo root, after `cargo build --bin bangui --example demo_mmdb` and
 // `npm --prefix frontend run build`):  node frontend/e2e/run.mjs
 // Environment: BANGUI_E2E_BIN (default target/debug/bangui, e.g. a release build),
 // BANGUI_E2E_CHROMIUM (default /usr/bin/chromium), BANGUI_E2E_KEEP=1 keeps the temporary directory.
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,14 +32,20 @@ const DEMO_MMDB = join(ROOT, 'target/debug/examples/demo_mmdb');
 const DIST = join(ROOT, 'frontend/dist');
 const SHOTS = join(ROOT, 'target/e2e-screenshots');
 const CHROMIUM = process.env.BANGUI_E2E_CHROMIUM ?? '/usr/bin/chromium';
-const OVERALL_TIMEOUT_MS = 170_000;
+const OVERALL_TIMEOUT_MS = 300_000;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
 
 const ADMIN = { username: 'admin', password: 'e2e-Secret-2026' };
 // Attack sources, one per demo-MMDB country, so the map must colour each of them.
+// Bahrain and Singapore have no shape in the 110m atlas: the map must draw them as dots.
 const SSHD_ATTACKERS = [
   { ip: '5.6.7.8', country: 'DE' },
   { ip: '14.2.3.4', country: 'CN' },
   { ip: '58.9.10.11', country: 'JP' },
+  { ip: '37.1.2.3', country: 'BH' },
+  { ip: '42.1.2.3', country: 'SG' },
 ];
 const APP_ATTACKERS = [{ ip: '177.20.30.40', country: 'BR' }];
 const MANUAL_IP = '45.67.89.10'; // US; banned and unbanned through the UI
@@ -157,8 +168,63 @@ async function startBangui(dir, sock, geoDir) {
     const r = await fetch(`${base}/api/v1/health/live`);
     return r.ok;
   }, 30_000, 200);
-  return { base, logTail: () => out.join('').slice(-4000) };
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(8000)]);
+  };
+  return { base, stop, logTail: () => out.join('').slice(-4000) };
 }
+
+/** Runs axe-core in the page; fails with the rule, impact and first nodes of every WCAG 2 A/AA violation. */
+async function axeCheck(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} -> ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+  assert(violations.length === 0, `axe-core finds no WCAG 2 A/AA violation on ${what}:\n  ${violations.join('\n  ')}`);
+}
+
+/** The page is no wider than its viewport (nothing to scroll sideways). */
+async function widthCheck(page, what) {
+  const { sw, iw, culprit } = await page.evaluate(() => {
+    const iw = window.innerWidth;
+    let culprit = '';
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > iw + 1 && r.width > 0) {
+        // Content inside a horizontal scroller may be wider: that is what the scroller is for.
+        let p = el.parentElement;
+        let scrolled = false;
+        while (p) {
+          if (getComputedStyle(p).overflowX !== 'visible' && p.scrollWidth > p.clientWidth) { scrolled = true; break; }
+          p = p.parentElement;
+        }
+        if (!scrolled) { culprit = `${el.tagName.toLowerCase()}.${el.className} (${Math.round(r.right)} px)`; break; }
+      }
+    }
+    return { sw: document.documentElement.scrollWidth, iw, culprit };
+  });
+  assert(sw <= iw, `${what} is no wider than the ${iw} px viewport (page is ${sw} px; first overflowing element: ${culprit})`);
+}
+
+/** Waits until a page has its data (no loading placeholder left). */
+async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector('.loading, [aria-busy="true"]'), null, { timeout: 15_000 }).catch(() => {});
+}
+
+/** Every page of a signed-in admin: path, heading and the title it must have. */
+const PAGES = [
+  { path: '/', heading: 'Dashboard', title: 'Dashboard · BanGUI' },
+  { path: '/map', heading: 'Map', title: 'Map · BanGUI' },
+  { path: '/map?country=BH', heading: 'Map', title: 'Map · BanGUI', shot: 'map-country' },
+  { path: '/jails', heading: 'Jails', title: 'Jails · BanGUI' },
+  { path: '/jails/sshd', heading: 'Jail sshd', title: 'Jail sshd · BanGUI' },
+  { path: '/users', heading: 'Users and API tokens', title: 'Users and API tokens · BanGUI' },
+  { path: '/audit', heading: 'Audit log', title: 'Audit log · BanGUI' },
+  { path: '/no-such-page', heading: 'Page not found', title: 'Page not found · BanGUI' },
+];
 
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -223,14 +289,17 @@ async function main() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--disable-quic', '--no-first-run'],
-    viewport: { width: 1280, height: 800 },
+    viewport: DESKTOP,
     timeout: 30_000,
   });
   cleanups.push(async () => ctx.close().catch(() => {}));
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.setDefaultTimeout(15_000);
   const consoleErrors = [];
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  // Until the deliberate outages at the end, a normal visit logs no console error at all (a
+  // failed request is logged by Chromium as "Failed to load resource", so it counts too).
+  let outage = false;
+  page.on('console', (m) => { if (m.type() === 'error' && !outage) consoleErrors.push(`${m.text()} (${m.location().url})`); });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
 
   try {
@@ -241,6 +310,8 @@ async function main() {
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await page.getByLabel('Repeat password').fill(ADMIN.password);
+    assert((await page.title()) === 'Set up · BanGUI', `the setup page has its own title (got ${await page.title()})`);
+    await axeCheck(page, 'the setup page');
     await shot(page, '01-setup');
     await page.getByRole('button', { name: 'Create admin account' }).click();
 
@@ -249,6 +320,12 @@ async function main() {
     await page.getByRole('heading', { name: 'Sign in to BanGUI' }).waitFor();
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill(ADMIN.password);
+    assert((await page.title()) === 'Sign in · BanGUI', `the login page has its own title (got ${await page.title()})`);
+    await axeCheck(page, 'the login page');
+    await page.setViewportSize(PHONE);
+    await widthCheck(page, 'the login page on a phone');
+    await axeCheck(page, 'the login page on a phone');
+    await page.setViewportSize(DESKTOP);
     await shot(page, '02-login');
     await page.getByRole('button', { name: 'Sign in' }).click();
 
@@ -272,24 +349,51 @@ async function main() {
     await page.getByTestId('trend-chart').waitFor();
     await shot(page, '03-dashboard');
 
-    step = 'map colours the banned countries';
+    step = 'map draws every country with bans';
     await page.getByRole('link', { name: 'Map' }).click();
     await page.getByTestId('world-map').waitFor();
     await until('banned countries coloured on the map', async () => {
-      const counts = await page.locator('path[data-country]').evaluateAll((ps) =>
+      const counts = await page.locator('[data-testid="world-map"] [data-country]').evaluateAll((ps) =>
         Object.fromEntries(ps.map((p) => [p.getAttribute('data-country'), Number(p.getAttribute('data-count'))])));
       return wanted.every((w) => counts[w.country] > 0);
     }, 20_000);
     for (const w of wanted) {
-      const level = await page.locator(`path[data-country="${w.country}"]`).first().getAttribute('data-level');
+      const level = await page.locator(`[data-testid="world-map"] [data-country="${w.country}"]`).first().getAttribute('data-level');
       assert(level !== '0', `${w.country} has a colour level (got ${level})`);
+    }
+    // Every country the API reports bans for is drawn (a shape or a dot) or listed as undrawable.
+    const byCountry = await page.evaluate(async () => (await fetch('/api/v1/dashboard/bans/by-country?range=24h')).json());
+    const banned = Object.entries(byCountry.countries).filter(([, n]) => n > 0).map(([cc]) => cc);
+    assert(banned.includes('BH') && banned.includes('SG'), `the API reports bans from Bahrain and Singapore (${banned.join(' ')})`);
+    const missing = await page.evaluate((codes) => codes.filter((cc) =>
+      !document.querySelector(`[data-testid="world-map"] [data-country="${cc}"]:not([data-count="0"])`)
+      && !document.querySelector(`[data-testid="map-undrawn"] [data-country="${cc}"]`)), banned);
+    assert(missing.length === 0, `every country with bans is drawn on the map or listed beside it (missing: ${missing.join(' ')})`);
+    for (const cc of ['BH', 'SG']) {
+      const tag = await page.locator(`[data-testid="world-map"] [data-country="${cc}"]`).evaluate((el) => el.tagName);
+      assert(tag === 'circle', `${cc}, which the atlas lacks, is drawn as a dot (got ${tag})`);
     }
     const uncoloured = await page.locator('path[data-country="AU"]').first().getAttribute('data-count');
     assert(uncoloured === '0', `a country without bans (AU) stays uncoloured (got ${uncoloured})`);
+    // The map is one tab stop, not one per country.
+    const stops = await page.locator('[data-testid="world-map"] [tabindex="0"]').count();
+    assert(stops === 1, `the map is a single tab stop (got ${stops})`);
+    // A focused country's tooltip appears at that country, not elsewhere.
+    const stop = page.locator('[data-testid="world-map"] [tabindex="0"]');
+    await stop.focus();
+    const tipBox = await page.locator('.map-tip').boundingBox();
+    const stopBox = await stop.boundingBox();
+    const dist = Math.hypot(tipBox.x - (stopBox.x + stopBox.width / 2), tipBox.y - (stopBox.y + stopBox.height / 2));
+    assert(dist < 60, `the tooltip of the focused country sits next to it (${Math.round(dist)} px away)`);
+    await stop.blur();
+    await page.locator('circle[data-country="BH"]').click();
+    await page.locator('[data-testid="ban-table"] tr[data-ip="37.1.2.3"]').waitFor();
     await page.locator('path[data-country="DE"]').first().click();
     await page.locator(`[data-testid="ban-table"] tr[data-ip="${SSHD_ATTACKERS[0].ip}"]`).waitFor();
     assert((await page.locator(`[data-testid="ban-table"] tr[data-ip="${SSHD_ATTACKERS[1].ip}"]`).count()) === 0,
       'clicking Germany filters out the Chinese address');
+    const chip = await page.getByTestId('country-filter').innerText();
+    assert(chip.includes(byCountry.country_names.DE ?? 'Germany'), `the country chip uses the same name as the list (${chip})`);
     await shot(page, '04-map');
 
     step = 'ban through the Jails page';
@@ -337,17 +441,80 @@ async function main() {
     await page.locator('[data-testid="audit-table"], .empty').first().waitFor();
     await shot(page, '08-audit');
 
-    step = 'phone width, dark theme';
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.locator('[data-testid="ban-table"]').waitFor();
-    await page.getByTestId('top-countries').waitFor();
-    await page.getByTestId('trend-chart').waitFor();
-    await shot(page, '09-dashboard-phone-dark');
+    step = 'the confirm dialog keeps the keyboard inside it';
+    await page.getByRole('link', { name: 'Jails' }).click();
+    await page.getByTestId('jails-table').waitFor();
+    await page.getByRole('button', { name: 'Unban all…' }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      assert(await dialog.evaluate((d) => d.contains(document.activeElement)), `focus stays in the dialog after ${i + 1} Tab presses`);
+    }
+    await page.keyboard.press('Shift+Tab');
+    assert(await dialog.evaluate((d) => d.contains(document.activeElement)), 'focus stays in the dialog after Shift+Tab');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert((await bannedIn(sock, 'sshd')).includes(SSHD_ATTACKERS[0].ip), 'Escape cancelled: nothing was unbanned');
 
-    const serious = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-    assert(serious.length === 0, `no JavaScript errors in the browser console: ${serious.join(' | ')}`);
+    step = 'every page, desktop and phone, light and dark';
+    const titles = new Map();
+    for (const [vp, scheme] of [[DESKTOP, 'light'], [DESKTOP, 'dark'], [PHONE, 'light'], [PHONE, 'dark']]) {
+      await page.setViewportSize(vp);
+      await page.emulateMedia({ colorScheme: scheme });
+      const variant = `${vp === PHONE ? 'phone' : 'desktop'} ${scheme}`;
+      for (const pg of PAGES) {
+        step = `${pg.path} (${variant})`;
+        await page.goto(`${app.base}${pg.path}`);
+        await page.getByRole('heading', { name: pg.heading, exact: true }).waitFor();
+        await settled(page);
+        const title = await page.title();
+        assert(title === pg.title, `${pg.path} has the title "${pg.title}" (got "${title}")`);
+        titles.set(pg.path.split('?')[0], title);
+        await axeCheck(page, `${pg.path} (${variant})`);
+        if (vp === PHONE) await widthCheck(page, `${pg.path} (${variant})`);
+        if (scheme === 'dark' && vp === PHONE && ['/', '/map?country=BH', '/jails/sshd', '/users'].includes(pg.path)) {
+          await shot(page, `09-phone-dark-${pg.shot ?? (pg.path.replace(/\W+/g, '-').replace(/^-|-$/g, '') || 'dashboard')}`);
+        }
+        if (scheme === 'dark' && vp === DESKTOP && pg.path === '/') await shot(page, '09-dashboard-dark');
+      }
+    }
+    assert(new Set(titles.values()).size === titles.size, `every page has its own title (${[...titles.values()].join(', ')})`);
+
+    step = 'the map on a phone';
+    await page.setViewportSize(PHONE);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(`${app.base}/map`);
+    await page.getByTestId('country-table').waitFor();
+    const smallest = await page.locator('[data-testid="country-table"] button').evaluateAll((bs) =>
+      Math.min(...bs.map((b) => Math.min(b.getBoundingClientRect().height, b.getBoundingClientRect().width))));
+    assert(smallest >= 24, `every country in the list is a target of at least 24x24 px on a phone (smallest side ${smallest} px)`);
+    await page.locator('[data-testid="country-table"] tr[data-country="BH"] button').click();
+    await page.locator('[data-testid="ban-table"] tr[data-ip="37.1.2.3"]').waitFor();
+    await widthCheck(page, 'the map with a chosen country on a phone');
+    await page.setViewportSize(DESKTOP);
+
+    assert(consoleErrors.length === 0, `no error in the browser console on a normal visit: ${consoleErrors.join(' | ')}`);
+
+    step = 'fail2ban stopped: the footer and status bar say so';
+    outage = true;
+    await page.goto(`${app.base}/`);
+    await page.getByTestId('currently-banned').waitFor();
+    await run(join(ROOT, 'scripts/private-fail2ban'), ['--stop', dir], { timeout: 20_000 });
+    await until('the footer to report fail2ban offline', async () => /fail2ban offline/.test(await page.getByTestId('footer-health').innerText()), 30_000);
+    await until('the status bar to show unknown counters', async () => (await page.getByTestId('currently-banned').innerText()) === 'unknown', 20_000);
+    await shot(page, '10-fail2ban-offline');
+
+    step = 'BanGUI stopped: one banner';
+    await app.stop();
+    await until('the unreachable banner', async () => (await page.getByTestId('server-unreachable').count()) === 1, 30_000);
+    await sleep(12_000); // every poll has failed at least once more
+    const alerts = await page.getByRole('alert').allInnerTexts();
+    const aboutServer = alerts.filter((t) => /reach the BanGUI server/i.test(t));
+    assert(aboutServer.length === 1, `exactly one banner says BanGUI is unreachable (got ${aboutServer.length}: ${alerts.join(' | ')})`);
+    assert((await page.getByText(/fail2ban online/).count()) === 0, 'no green "online" badge while BanGUI is unreachable');
+    await shot(page, '11-bangui-unreachable');
+
   } catch (e) {
     await shot(page, 'failure').catch(() => {});
     log(`bangui log tail:\n${app.logTail()}`);
@@ -379,7 +546,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 try {
   await main();
-  log('PASSED: setup, login, dashboard bans, map colours, ban and unban through the UI');
+  log('PASSED: setup, login, dashboard bans, every banned country on the map, ban and unban through the UI, dialog focus trap, axe-core WCAG 2 A/AA and phone width on every page (desktop and phone, light and dark), page titles, no console errors, fail2ban and BanGUI outages');
 } catch (e) {
   code = 1;
   log(`FAILED during step "${step}": ${e.stack ?? e}`);

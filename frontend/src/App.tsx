@@ -1,12 +1,15 @@
 // Application shell: providers, routes, the guard that sends visitors to /setup or /login, the
-// role-aware navigation, and the footer with the server version. No data fetching of its own
-// beyond what AuthProvider loads.
-import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+// role-aware navigation, the single "server unreachable" banner and the footer with the server
+// version and health (a query refreshed every HEALTH_POLL_MS). Providers hold one TanStack Query
+// client per mounted app.
+import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { api, setRedirectHandler } from './api/client';
+import { createQueryClient, queries, useApi } from './api/queries';
 import type { Role } from './api/types';
 import { AuthProvider, useAuth } from './auth';
-import { ConfirmProvider, ErrorBanner, Loading, ToastProvider, useToast } from './components/feedback';
+import { ConfirmProvider, ErrorBanner, isNetworkError, Loading, NetworkErrorsShownAbove, ToastProvider, usePageTitle, useToast } from './components/feedback';
 import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
 import { DashboardPage } from './pages/Dashboard';
@@ -39,16 +42,33 @@ function Guard({ children, role = 'viewer' }: { children: ReactNode; role?: Role
   if (auth.bootError) return <ErrorBanner error={auth.bootError} onRetry={() => void auth.refresh()} />;
   if (auth.setupCompleted === false) return <Navigate to="/setup" replace />;
   if (!auth.session) return <Navigate to="/login" replace state={{ from: loc.pathname + loc.search }} />;
-  if (!hasRole(auth.session.role, role)) {
-    return <div className="banner banner-error" role="alert">This page needs the {role} role; you are signed in as {auth.session.role}. Ask an administrator.</div>;
-  }
-  return <>{children}</>;
+  if (!hasRole(auth.session.role, role)) return <Shell><Forbidden role={role} has={auth.session.role} /></Shell>;
+  return <Shell>{children}</Shell>;
+}
+
+function Forbidden({ role, has }: { role: Role; has: Role }) {
+  usePageTitle('Not allowed');
+  return (
+    <>
+      <h1>Not allowed</h1>
+      <div className="banner banner-error" role="alert">This page needs the {role} role; you are signed in as {has}. Ask an administrator, or go back to the <NavLink to="/">dashboard</NavLink>.</div>
+    </>
+  );
+}
+
+function NotFound() {
+  usePageTitle('Page not found');
+  return <><h1>Page not found</h1><p><NavLink to="/">Back to the dashboard</NavLink></p></>;
 }
 
 function Shell({ children }: { children: ReactNode }) {
   const auth = useAuth();
   const nav = useNavigate();
   const toast = useToast();
+  const queryClient = useQueryClient();
+  const health = useApi(queries.health());
+  const unreachable = isNetworkError(health.error);
+  const h = unreachable ? null : health.data;
   const role = auth.session?.role;
   const logout = async () => {
     try {
@@ -57,6 +77,8 @@ function Shell({ children }: { children: ReactNode }) {
       toast(explainError(err), 'error');
     }
     auth.setSession(null);
+    // The next user must not see this one's cached data.
+    queryClient.clear();
     nav('/login', { replace: true });
   };
   return (
@@ -80,11 +102,20 @@ function Shell({ children }: { children: ReactNode }) {
           </span>
         )}
       </header>
-      <main id="main" tabIndex={-1}>{children}</main>
-      <footer className="muted small">
-        BanGUI v{auth.health?.version ?? '?'}
-        {auth.health && auth.health.fail2ban.state === 'offline' && <> · fail2ban offline at <code>{auth.health.fail2ban.socket}</code></>}
-        {auth.health && auth.health.geoip.state !== 'loaded' && <> · GeoIP {auth.health.geoip.state}</>}
+      <main id="main" tabIndex={-1}>
+        {unreachable && (
+          <div className="banner banner-error" role="alert" data-testid="server-unreachable">
+            <span>Cannot reach the BanGUI server. Everything shown is from before it went away; check that the bangui service is running. Retrying every {queries.health().refetchInterval as number / 1000} s.</span>
+            <button type="button" onClick={health.reload}>Retry now</button>
+          </div>
+        )}
+        <NetworkErrorsShownAbove.Provider value={true}>{children}</NetworkErrorsShownAbove.Provider>
+      </main>
+      <footer className="muted small" data-testid="footer-health">
+        BanGUI v{h?.version ?? '?'}
+        {h && h.fail2ban.state === 'offline' && <> · fail2ban offline at <code>{h.fail2ban.socket}</code></>}
+        {h && h.fail2ban.state === 'online' && <> · fail2ban online</>}
+        {h && h.geoip.state !== 'loaded' && <> · GeoIP {h.geoip.state}</>}
       </footer>
     </div>
   );
@@ -97,31 +128,37 @@ export function AppRoutes() {
       <Routes>
         <Route path="/setup" element={<SetupPage />} />
         <Route path="/login" element={<LoginPage />} />
-        <Route path="/" element={<Guard><Shell><DashboardPage /></Shell></Guard>} />
-        <Route path="/map" element={<Guard><Shell><Suspense fallback={<Loading label="Loading map…" />}><MapPage /></Suspense></Shell></Guard>} />
-        <Route path="/jails" element={<Guard><Shell><JailsPage /></Shell></Guard>} />
-        <Route path="/jails/:name" element={<Guard><Shell><JailDetailPage /></Shell></Guard>} />
-        <Route path="/users" element={<Guard><Shell><UsersPage /></Shell></Guard>} />
-        <Route path="/audit" element={<Guard role="admin"><Shell><AuditPage /></Shell></Guard>} />
-        <Route path="*" element={<Guard><Shell><h1>Page not found</h1><p><NavLink to="/">Back to the dashboard</NavLink></p></Shell></Guard>} />
+        <Route path="/" element={<Guard><DashboardPage /></Guard>} />
+        <Route path="/map" element={<Guard><Suspense fallback={<Loading label="Loading map…" />}><MapPage /></Suspense></Guard>} />
+        <Route path="/jails" element={<Guard><JailsPage /></Guard>} />
+        <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
+        <Route path="/users" element={<Guard><UsersPage /></Guard>} />
+        <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
+        <Route path="*" element={<Guard><NotFound /></Guard>} />
       </Routes>
     </>
   );
 }
 
 export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(createQueryClient);
   return (
-    <ToastProvider>
-      <ConfirmProvider>
-        <AuthProvider>{children}</AuthProvider>
-      </ConfirmProvider>
-    </ToastProvider>
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>
+        <ConfirmProvider>
+          <AuthProvider>{children}</AuthProvider>
+        </ConfirmProvider>
+      </ToastProvider>
+    </QueryClientProvider>
   );
 }
 
+/** React Router 6 with its v7 behaviour switched on (no upgrade warnings, same semantics as v7). */
+export const routerFuture = { v7_startTransition: true, v7_relativeSplatPath: true } as const;
+
 export function App() {
   return (
-    <BrowserRouter>
+    <BrowserRouter future={routerFuture}>
       <Providers>
         <AppRoutes />
       </Providers>

@@ -122,3 +122,51 @@ pub async fn revoke(
     .await?;
     Ok(res.rows_affected() == 1)
 }
+
+/// A live token with its owner's name, for the admins' overview.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnedTokenRow {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    pub username: String,
+}
+
+/// Every user's live (not revoked) tokens, oldest first.
+pub async fn list_all(pool: &SqlitePool) -> Result<Vec<OwnedTokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, t.user_id, t.name, t.token_prefix, t.role, t.created_at, t.expires_at, \
+         t.last_used_at, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.revoked_at IS NULL ORDER BY t.id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Revokes any live token; returns its owner's id, or `None` when there is no such live token.
+pub async fn revoke_any(pool: &SqlitePool, id: i64, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING user_id",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Revokes every live token of a user; returns how many.
+pub async fn revoke_for_user(
+    pool: &SqlitePool,
+    user_id: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(pool)
+        .await?
+        .rows_affected(),
+    )
+}

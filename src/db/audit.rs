@@ -27,7 +27,8 @@ pub struct NewAudit<'a> {
     pub details: Option<&'a str>,
 }
 
-pub async fn insert(pool: &SqlitePool, a: &NewAudit<'_>) -> Result<(), sqlx::Error> {
+/// Inserts a record and returns its id.
+pub async fn insert(pool: &SqlitePool, a: &NewAudit<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, auth, client_ip, action, target, result, details) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -42,7 +43,17 @@ pub async fn insert(pool: &SqlitePool, a: &NewAudit<'_>) -> Result<(), sqlx::Err
     .bind(a.details)
     .execute(pool)
     .await
-    .map(|_| ())
+    .map(|r| r.last_insert_rowid())
+}
+
+/// Sets the result of a record written before its action ran.
+pub async fn set_result(pool: &SqlitePool, id: i64, result: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_log SET result = ? WHERE id = ?")
+        .bind(result)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn page(

@@ -6,7 +6,6 @@ use sqlx::SqlitePool;
 /// A live session joined with its user.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionUser {
-    pub session_id: i64,
     pub user_id: i64,
     pub username: String,
     pub role: String,
@@ -43,7 +42,7 @@ pub async fn find_valid(
     now: i64,
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.id AS session_id, u.id AS user_id, u.username, u.role, s.expires_at \
+        "SELECT u.id AS user_id, u.username, u.role, s.expires_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
     )
     .bind(token_hash)

@@ -84,7 +84,8 @@ impl From<BanIp> for String {
     }
 }
 
-/// An entry of a jail's ignore list: one address or a network. Host bits of a network are
+/// An entry of a jail's ignore list: one address or a network, never a /0 network (it would make
+/// the jail ignore everything, and fail2ban lists it as a bare address). Host bits of a network are
 /// cleared (`10.1.2.3/8` becomes `10.0.0.0/8`); a full-length prefix is shown as a bare address,
 /// which is how fail2ban lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -100,9 +101,19 @@ impl IgnoreTarget {
         };
         let ip = BanIp::parse(addr).map_err(|e| DomainError::new("ignoreip", text, e.reason))?;
         let max = if ip.ip().is_ipv4() { 32 } else { 128 };
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= max).ok_or_else(|| {
-            DomainError::new("ignoreip", text, format!("the prefix must be 0..={max}"))
-        })?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| (1..=max).contains(p))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "ignoreip",
+                    text,
+                    format!(
+                        "the prefix must be 1..={max}; a /0 network would ignore every address"
+                    ),
+                )
+            })?;
         let net = IpNet::new(ip.ip(), prefix)
             .map_err(|e| DomainError::new("ignoreip", text, e.to_string()))?;
         Ok(IgnoreTarget(net.trunc()))
@@ -205,7 +216,17 @@ mod tests {
             IgnoreTarget::parse("2001:db8::5/32").unwrap().to_string(),
             "2001:db8::/32"
         );
-        for bad in ["10.0.0.0/33", "10.0.0.0/", "host/8", "", "::/129"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "host/8",
+            "",
+            "::/129",
+            "0.0.0.0/0",
+            "1.2.3.4/0",
+            "::/0",
+            "2001:db8::/0",
+        ] {
             assert_eq!(
                 IgnoreTarget::parse(bad).unwrap_err().field,
                 "ignoreip",

@@ -1,8 +1,10 @@
 //! Async client for fail2ban's Unix control socket. One connection per command (fail2ban
 //! executes commands one at a time anyway, and a fresh connection per command is what makes the
 //! client recover by itself after fail2ban restarts or its socket file is recreated), a
-//! per-command timeout, a bounded number of commands in flight and a short retry with backoff
-//! only when connecting fails (refused, missing socket, EAGAIN) — never once a command was sent.
+//! per-command timeout, a bounded number of commands in flight and retries only while
+//! connecting — never once a command was sent: a refused or missing socket is retried for about
+//! 300 ms (then `Offline`), a busy one (EAGAIN: fail2ban's listen backlog is 1) until the command
+//! timeout (then `Timeout`, as for a fail2ban that accepted the command and never answered).
 //! It also runs `fail2ban-client` for the commands that need the client-side configuration
 //! reader (start, reload). Typed commands live in `commands.rs`; it must not know about HTTP.
 
@@ -97,12 +99,21 @@ impl Fail2banError {
     }
 }
 
-/// Delays between connection attempts when the socket is missing or refuses.
+/// Delays between connection attempts when the socket is missing or refuses (fail2ban is
+/// stopped or restarting): about 300 ms in all, then the command is `Offline`.
 const CONNECT_BACKOFF: [Duration; 3] = [
     Duration::from_millis(25),
     Duration::from_millis(75),
     Duration::from_millis(200),
 ];
+
+/// First and largest delay between connection attempts while fail2ban is busy. fail2ban listens
+/// with a backlog of 1, so a connect meets EAGAIN whenever another client's connection waits to
+/// be accepted; that is a busy server, not a missing one. Such attempts go on with growing
+/// delays until the command timeout, which then reports a `Timeout` (a frozen fail2ban), never
+/// `Offline`.
+const BUSY_BACKOFF_FIRST: Duration = Duration::from_millis(2);
+const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(100);
 
 /// Cheap to clone; every clone shares the concurrency limit and the detected version.
 #[derive(Debug, Clone)]
@@ -169,7 +180,7 @@ impl Fail2banClient {
     }
 
     /// Sends one command and returns the reply bytes without the end marker.
-    pub async fn raw(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
+    async fn raw(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
         let _permit = self
             .permits
             .acquire()
@@ -185,22 +196,27 @@ impl Fail2banClient {
             })?
     }
 
+    /// Connects, retrying a busy socket (EAGAIN) until the caller's timeout and a refused or
+    /// missing socket for [`CONNECT_BACKOFF`].
     async fn connect(&self) -> Result<UnixStream, Fail2banError> {
-        let mut attempt = 0;
+        let mut refused = 0;
+        let mut busy_delay = BUSY_BACKOFF_FIRST;
         loop {
             match UnixStream::connect(&self.config.socket).await {
                 Ok(stream) => return Ok(stream),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(busy_delay).await;
+                    busy_delay = busy_delay.saturating_mul(2).min(BUSY_BACKOFF_MAX);
+                }
                 Err(e) => {
-                    let retryable = matches!(
+                    let restarting = matches!(
                         e.kind(),
-                        std::io::ErrorKind::ConnectionRefused
-                            | std::io::ErrorKind::NotFound
-                            | std::io::ErrorKind::WouldBlock
+                        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
                     );
-                    match CONNECT_BACKOFF.get(attempt) {
-                        Some(delay) if retryable => {
+                    match CONNECT_BACKOFF.get(refused) {
+                        Some(delay) if restarting => {
                             tokio::time::sleep(*delay).await;
-                            attempt += 1;
+                            refused += 1;
                         }
                         _ => return Err(self.connect_error(e)),
                     }

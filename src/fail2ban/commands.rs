@@ -153,19 +153,6 @@ impl Fail2banClient {
         Ok(int("banip", v)? > 0)
     }
 
-    /// Bans many addresses in one command; returns how many were newly banned. fail2ban is
-    /// blocked while it runs the actions (seconds per thousand), so callers should chunk.
-    pub async fn ban_many(&self, jail: &JailName, ips: &[BanIp]) -> Result<u64, Fail2banError> {
-        if ips.is_empty() {
-            return Ok(0);
-        }
-        let texts: Vec<String> = ips.iter().map(ToString::to_string).collect();
-        let mut words = vec!["set", jail.as_str(), "banip"];
-        words.extend(texts.iter().map(String::as_str));
-        let v = self.call(&words).await?;
-        Ok(int("banip", v)?.max(0) as u64)
-    }
-
     /// Unbans `ip` in `jail`; `true` if it was banned there.
     pub async fn unban(&self, jail: &JailName, ip: BanIp) -> Result<bool, Fail2banError> {
         let v = self
@@ -260,13 +247,10 @@ impl Fail2banClient {
             .map(drop)
     }
 
-    /// Removes an address or network from a jail's ignore list.
-    pub async fn remove_ignore(
-        &self,
-        jail: &JailName,
-        target: &IgnoreTarget,
-    ) -> Result<(), Fail2banError> {
-        self.call(&["set", jail.as_str(), "delignoreip", &target.to_string()])
+    /// Removes an entry from a jail's ignore list, named as fail2ban lists it (the caller takes
+    /// it from [`Self::ignore_list`]; it goes to the socket as one argument, never to a shell).
+    pub async fn remove_ignore(&self, jail: &JailName, entry: &str) -> Result<(), Fail2banError> {
+        self.call(&["set", jail.as_str(), "delignoreip", entry])
             .await
             .map(drop)
     }
@@ -300,6 +284,14 @@ impl Fail2banClient {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether fail2ban's configuration enables `jail` (read with `fail2ban-client -d`, which
+    /// parses the configuration files and changes nothing on the server).
+    pub async fn is_configured_jail(&self, jail: &JailName) -> Result<bool, Fail2banError> {
+        let dump = self.run_client(&["-d"]).await?;
+        let wanted = format!("['add', '{}',", jail.as_str());
+        Ok(dump.lines().any(|l| l.trim_start().starts_with(&wanted)))
     }
 
     /// Reloads the configuration of one running jail or of the whole server (through

@@ -1,16 +1,20 @@
-//! The local MaxMind databases (country and the optional ASN one), each opened once,
-//! memory-mapped and held behind an atomic pointer (`arc-swap`). A replacement is opened and
-//! validated first and only then swapped in, so a lookup never sees "no database" and an old
-//! reader stays alive until its last lookup drops it. This module decodes records into
-//! [`GeoInfo`] parts; it does not cache per IP, persist, log metrics or talk HTTP.
+//! The local MaxMind databases (country and the optional ASN one), each read whole into memory
+//! and held behind an atomic pointer (`arc-swap`). A replacement is read, validated and only
+//! then swapped in, so a lookup never sees "no database", an old reader stays alive until its
+//! last lookup drops it, and nothing that happens to the file on disk (an in-place overwrite, a
+//! truncation, a slow copy, a deletion) can reach a serving reader: a file that fails
+//! validation leaves the previous one serving and is reported, with its time, by
+//! [`MmdbSlot::status`]. This module decodes records into [`GeoInfo`] parts; it does not cache
+//! per IP, persist, log metrics or talk HTTP.
 
+use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 use dashmap::DashMap;
-use maxminddb::{Mmap, Reader, geoip2};
+use maxminddb::{Reader, geoip2};
 use serde::{Deserialize, Serialize};
 
 use super::key::KeyHasherBuilder;
@@ -20,8 +24,11 @@ use crate::domain::{GeoInfo, GeoSource};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MmdbState {
+    /// A database is serving (a later file may have been refused: see `MmdbStatus::error`).
     Loaded,
+    /// Nothing is serving and the file is not there (yet).
     Absent,
+    /// Nothing is serving and the file is there but was refused.
     Error,
 }
 
@@ -32,7 +39,11 @@ pub struct MmdbStatus {
     pub path: Option<String>,
     pub database_type: Option<String>,
     pub build_epoch: Option<u64>,
+    /// Why the last (re)load failed, with its causes; cleared by the next successful one. With
+    /// `state: loaded` it means the previous database is still serving.
     pub error: Option<String>,
+    /// When that failure happened (RFC 3339 UTC).
+    pub error_at: Option<String>,
 }
 
 /// Which shape of database a slot accepts.
@@ -80,7 +91,7 @@ pub type Network = (IpAddr, u8);
 
 /// A loaded database and where it came from.
 pub struct LoadedMmdb {
-    pub reader: Reader<Mmap>,
+    pub reader: Reader<Vec<u8>>,
     pub path: PathBuf,
     pub database_type: String,
     pub build_epoch: u64,
@@ -205,7 +216,7 @@ pub fn network_text(addr: IpAddr, prefix: u8) -> String {
 }
 
 /// The parts of a GeoIP2 Country/City record that [`CountryRecord`] needs, borrowed from the
-/// mapped file. Every other field (other locales, traits, represented country, City parts) is
+/// file's bytes. Every other field (other locales, traits, represented country, City parts) is
 /// skipped by the decoder without being expanded.
 #[derive(Deserialize, Default)]
 struct SlimCountry<'a> {
@@ -276,17 +287,94 @@ pub fn geo_info(
     }
 }
 
+/// Why a database file was not (re)loaded. The previous database, if any, keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum MmdbError {
+    #[error("no database path is configured")]
+    NotConfigured,
+    #[error("{} does not exist", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} changed while it was being read (still being written?)", path.display())]
+    Changing { path: PathBuf },
+    #[error("{} is not a valid MaxMind database", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: maxminddb::MaxMindDbError,
+    },
+    #[error("{} has unusable metadata", path.display())]
+    Metadata {
+        path: PathBuf,
+        #[source]
+        problem: MetadataProblem,
+    },
+    #[error("{}: database type {database_type:?} is not a {kind:?} database", path.display())]
+    WrongType {
+        path: PathBuf,
+        database_type: String,
+        kind: MmdbKind,
+    },
+    #[error("{}: probe lookup of {probe} failed", path.display())]
+    Probe {
+        path: PathBuf,
+        probe: IpAddr,
+        #[source]
+        source: maxminddb::MaxMindDbError,
+    },
+}
+
+impl MmdbError {
+    /// The message with its causes, `outer: cause: cause`, as health and the logs show it.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        text
+    }
+}
+
+/// What is wrong with the metadata of a file that otherwise parses.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataProblem {
+    #[error("the database has no search tree")]
+    NoSearchTree,
+    #[error("the database has no build epoch")]
+    NoBuildEpoch,
+    #[error("IP version {0} is neither 4 nor 6")]
+    IpVersion(u16),
+}
+
+/// The last failed (re)load: what went wrong and when (Unix seconds).
+#[derive(Debug, Clone)]
+struct LoadFailure {
+    message: String,
+    at: i64,
+    /// The file was not there: with nothing serving, the state is `absent`, not `error`.
+    missing: bool,
+}
+
 /// The swappable slot of one database file.
 pub struct MmdbSlot {
     kind: MmdbKind,
     path: Option<PathBuf>,
     current: ArcSwapOption<LoadedMmdb>,
-    last_error: ArcSwapOption<String>,
+    last_error: ArcSwapOption<LoadFailure>,
 }
 
 impl MmdbSlot {
     /// A slot for `path`, opened at once if the file is there; a missing or broken file is
-    /// reported through [`Self::status`], not fatal.
+    /// reported through [`Self::status`], not fatal. A file that is not there yet is not an
+    /// error (state `absent`): the watcher loads it when it appears.
     pub fn open(path: Option<&Path>) -> Self {
         Self::open_kind(MmdbKind::Country, path)
     }
@@ -298,7 +386,7 @@ impl MmdbSlot {
             current: ArcSwapOption::empty(),
             last_error: ArcSwapOption::empty(),
         };
-        if path.is_some() {
+        if path.is_some_and(Path::exists) {
             let _ = slot.reload();
         }
         slot
@@ -317,16 +405,15 @@ impl MmdbSlot {
         self.current.load().as_ref().map(|db| db.build_epoch)
     }
 
-    /// Opens and validates the configured file, then swaps it in. On any failure the old
-    /// reader keeps serving and the error is remembered for [`Self::status`].
-    pub fn reload(&self) -> Result<MmdbStatus, String> {
+    /// Reads the configured file into memory, validates it, then swaps it in. On any failure
+    /// (missing, unreadable, half-written, garbage, wrong type) the previous database keeps
+    /// serving and the error with its time is kept for [`Self::status`] until a reload
+    /// succeeds.
+    pub fn reload(&self) -> Result<MmdbStatus, MmdbError> {
+        // No configured path is a setting, not a failed load: nothing is recorded.
         let Some(path) = self.path.as_deref() else {
-            return Err("no database path is configured".into());
+            return Err(MmdbError::NotConfigured);
         };
-        if !path.exists() {
-            // Not an error state: the file may appear later (the watcher picks it up).
-            return Err(format!("{} does not exist", path.display()));
-        }
         match open_validated(self.kind, path) {
             Ok(loaded) => {
                 self.current.store(Some(Arc::new(loaded)));
@@ -334,54 +421,84 @@ impl MmdbSlot {
                 Ok(self.status())
             }
             Err(e) => {
-                self.last_error.store(Some(Arc::new(e.clone())));
+                self.last_error.store(Some(Arc::new(LoadFailure {
+                    message: e.chain(),
+                    at: crate::db::now_epoch(),
+                    missing: matches!(e, MmdbError::Missing { .. }),
+                })));
                 Err(e)
             }
         }
     }
 
     pub fn status(&self) -> MmdbStatus {
+        let failure = self.last_error.load_full();
+        let error = failure.as_ref().map(|f| f.message.clone());
+        let error_at = failure.as_ref().map(|f| crate::domain::time::rfc3339(f.at));
+        let broken = failure.as_ref().is_some_and(|f| !f.missing);
         match self.current() {
             Some(db) => MmdbStatus {
                 state: MmdbState::Loaded,
                 path: Some(db.path.display().to_string()),
                 database_type: Some(db.database_type.clone()),
                 build_epoch: Some(db.build_epoch),
-                error: self.last_error.load_full().map(|e| e.as_ref().clone()),
+                error,
+                error_at,
             },
-            None => {
-                let error = self.last_error.load_full().map(|e| e.as_ref().clone());
-                MmdbStatus {
-                    state: if error.is_some() {
-                        MmdbState::Error
-                    } else {
-                        MmdbState::Absent
-                    },
-                    path: self.path.as_ref().map(|p| p.display().to_string()),
-                    database_type: None,
-                    build_epoch: None,
-                    error,
-                }
-            }
+            None => MmdbStatus {
+                state: if broken {
+                    MmdbState::Error
+                } else {
+                    MmdbState::Absent
+                },
+                path: self.path.as_ref().map(|p| p.display().to_string()),
+                database_type: None,
+                build_epoch: None,
+                error,
+                error_at,
+            },
         }
     }
 }
 
-/// Opens `path` memory-mapped and checks metadata, database type and a probe lookup.
-pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String> {
-    let shown = path.display();
-    // SAFETY: the file is memory-mapped read-only. Updaters replace it by rename, which leaves
-    // the mapped inode intact; a file rewritten in place is outside the supported contract.
-    let reader = unsafe { Reader::open_mmap(path) }.map_err(|e| format!("{shown}: {e}"))?;
+/// Reads `path` whole into memory and checks it: the bytes read match the file's size before
+/// and after the read (a file being written is refused), the metadata is sane (database type of
+/// `kind`, a search tree, a build epoch, IP version 4 or 6), and probe lookups answer.
+///
+/// The database is never memory-mapped: a mapping of a file that someone rewrites in place
+/// (`cp new.mmdb GeoLite2-Country.mmdb`) faults with SIGBUS once the file is truncated under
+/// it. The copy in memory costs the file's size (about 10 MB for GeoLite2-Country) and is
+/// immune to whatever happens to the file afterwards.
+pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, MmdbError> {
+    let owned = || path.to_path_buf();
+    let bytes = read_stable(path)?;
+    let reader = Reader::from_source(bytes).map_err(|source| MmdbError::Invalid {
+        path: owned(),
+        source,
+    })?;
     let meta = reader.metadata();
     let database_type = meta.database_type.clone();
     if !kind.accepts(&database_type) {
-        return Err(format!(
-            "{shown}: database type {database_type:?} is not a {kind:?} database"
-        ));
+        return Err(MmdbError::WrongType {
+            path: owned(),
+            database_type,
+            kind,
+        });
     }
-    if meta.node_count == 0 {
-        return Err(format!("{shown}: the database has no search tree"));
+    let problem = if meta.node_count == 0 {
+        Some(MetadataProblem::NoSearchTree)
+    } else if meta.build_epoch == 0 {
+        Some(MetadataProblem::NoBuildEpoch)
+    } else if meta.ip_version != 4 && meta.ip_version != 6 {
+        Some(MetadataProblem::IpVersion(meta.ip_version))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err(MmdbError::Metadata {
+            path: owned(),
+            problem,
+        });
     }
     let build_epoch = meta.build_epoch;
     let mut probes = vec![IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1))];
@@ -391,27 +508,59 @@ pub fn open_validated(kind: MmdbKind, path: &Path) -> Result<LoadedMmdb, String>
         )));
     }
     for probe in probes {
-        let res = reader
-            .lookup(probe)
-            .map_err(|e| format!("{shown}: probe lookup of {probe} failed: {e}"))?;
-        let decoded = match kind {
+        let failed = |source| MmdbError::Probe {
+            path: owned(),
+            probe,
+            source,
+        };
+        let res = reader.lookup(probe).map_err(failed)?;
+        match kind {
             MmdbKind::Country => res.decode::<geoip2::Country>().map(|_| ()),
             MmdbKind::Asn => res.decode::<geoip2::Asn>().map(|_| ()),
-        };
-        decoded.map_err(|e| format!("{shown}: probe decode of {probe} failed: {e}"))?;
+        }
+        .map_err(failed)?;
         if res.has_data() {
-            res.network()
-                .map_err(|e| format!("{shown}: probe network of {probe} failed: {e}"))?;
+            res.network().map_err(failed)?;
         }
     }
     Ok(LoadedMmdb {
         reader,
-        path: path.to_path_buf(),
+        path: owned(),
         database_type,
         build_epoch,
         countries: DashMap::with_hasher(KeyHasherBuilder::new()),
         asns: DashMap::with_hasher(KeyHasherBuilder::new()),
     })
+}
+
+/// The whole file, refused when its size changes while it is read (someone is writing it).
+fn read_stable(path: &Path) -> Result<Vec<u8>, MmdbError> {
+    let io = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            MmdbError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            MmdbError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let before = file.metadata().map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(io)?;
+    let after = file.metadata().map_err(io)?;
+    let stable = before.len() == after.len()
+        && u64::try_from(bytes.len()).is_ok_and(|n| n == after.len())
+        && before.modified().ok() == after.modified().ok();
+    if !stable {
+        return Err(MmdbError::Changing {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::domain::Page;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -12,7 +14,11 @@ use crate::domain::time::rfc3339;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
+    /// 1-based page (default 1); 400 when out of range.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Rows per page (default 100, 1 to 500); 400 when out of range.
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u32>,
 }
 
@@ -38,20 +44,17 @@ pub struct AuditPage {
 }
 
 /// Who did what, when, and how it ended.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 401), (status = 403)))]
+#[utoipa::path(tag = "audit", params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, description = "page or page_size out of range"), (status = 401), (status = 403)))]
 #[get("/audit")]
 pub async fn audit_log(
     _: Admin,
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
-    let page = query.page.unwrap_or(1).max(1);
-    let page_size = query.page_size.unwrap_or(100).clamp(1, 500);
-    let (rows, total) = state
-        .audit
-        .page(i64::from(page_size), i64::from((page - 1) * page_size))
-        .await?;
+    let page = Page::new(query.page, query.page_size)?;
+    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    let (rows, total) = state.audit.page(i64::from(page.page_size), offset).await?;
     let items = rows
         .into_iter()
         .map(|r| AuditEntry {
@@ -69,11 +72,11 @@ pub async fn audit_log(
     Ok(web::Json(AuditPage {
         items,
         total,
-        page,
-        page_size,
+        page: page.page,
+        page_size: page.page_size,
     }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(audit_log);
 }

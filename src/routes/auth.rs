@@ -5,6 +5,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::auth::Role;
 use crate::error::ApiError;
@@ -41,7 +42,7 @@ fn session_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
 }
 
 /// Logs in and sets the session cookie.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginRequest,
+#[utoipa::path(tag = "auth", security(()), request_body = LoginRequest,
     responses((status = 200, body = SessionInfo), (status = 401, description = "wrong user name or password"),
         (status = 429, description = "too many failures from this address; see Retry-After"),
         (status = 503, description = "setup required")))]
@@ -58,6 +59,7 @@ pub async fn login(
         .and_then(|v| v.to_str().ok());
     let result = state
         .auth
+        .sessions
         .login(&body.username, &body.password, ip, ua)
         .await
         .map_err(ApiError::from);
@@ -72,7 +74,7 @@ pub async fn login(
         .record(&actor, "login", Some(&actor.name), code, None)
         .await;
     let (token, identity) = result?;
-    let max_age = state.auth.session_ttl().as_secs() as i64;
+    let max_age = state.auth.sessions.ttl().as_secs() as i64;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, token, max_age))
         .json(SessionInfo {
@@ -84,7 +86,7 @@ pub async fn login(
 }
 
 /// Ends the session and clears the cookie. Without a valid session it still succeeds.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(()),
+#[utoipa::path(tag = "auth", security(()),
     responses((status = 204, description = "logged out")))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -92,7 +94,7 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(token) = session_token(&req) {
-        state.auth.logout(&token).await?;
+        state.auth.sessions.logout(&token).await?;
     }
     Ok(HttpResponse::NoContent()
         .cookie(session_cookie(&state, String::new(), 0))
@@ -100,7 +102,7 @@ pub async fn logout(
 }
 
 /// Who the caller is.
-#[utoipa::path(get, path = "/api/v1/auth/session", tag = "auth",
+#[utoipa::path(tag = "auth",
     responses((status = 200, body = SessionInfo), (status = 401, description = "not logged in")))]
 #[get("/auth/session")]
 pub async fn current_session(caller: Caller) -> web::Json<SessionInfo> {
@@ -113,6 +115,6 @@ pub async fn current_session(caller: Caller) -> web::Json<SessionInfo> {
     })
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(login).service(logout).service(current_session);
 }

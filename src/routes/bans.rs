@@ -1,18 +1,21 @@
 //! `/api/v1/bans`: the active bans of every jail, ban, unban (one jail or all), unban all.
-//! Input is parsed into `BanIp`/`JailName` first; an invalid IP is a 400 naming the value.
+//! The ban service parses input into `BanIp`/`JailName` first; an invalid IP is a 400 naming
+//! the value. Every change writes its audit record before it acts; a successful unban is then
+//! recorded in the history (`HistoryLifts::record_unban`: the archived bans turn `lifted`).
 
 use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::{BanIp, JailName};
+use crate::domain::BanIp;
 use crate::error::ApiError;
-use crate::services::bans::{self, ActiveBans};
+use crate::services::bans::{ActiveBans, BanOutcome, UnbanOutcome};
 use crate::state::AppState;
 
 use super::guard::{Operator, Viewer};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(active)
         .service(unban_all)
         .service(ban)
@@ -25,14 +28,6 @@ pub struct BanRequest {
     pub jail: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BanResponse {
-    pub ip: String,
-    pub jail: String,
-    /// False when the IP was already banned in that jail.
-    pub newly_banned: bool,
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct UnbanRequest {
     pub ip: String,
@@ -41,121 +36,85 @@ pub struct UnbanRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct UnbanResponse {
-    pub ip: String,
-    /// Jails the IP was removed from.
-    pub jails: Vec<String>,
-    pub unbanned: usize,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct UnbanAllResponse {
     pub count: u64,
 }
 
 /// Every active ban of every jail, with start, end and geolocation.
-#[utoipa::path(get, path = "/api/v1/bans/active", tag = "bans",
+#[utoipa::path(tag = "bans",
     responses((status = 200, body = ActiveBans), (status = 401), (status = 502, description = "fail2ban unreachable")))]
 #[get("/bans/active")]
 pub async fn active(
     _: Viewer,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ActiveBans>, ApiError> {
-    Ok(web::Json(bans::active(&state).await?))
+    Ok(web::Json(state.bans.active().await?))
 }
 
-/// Bans an IP in a running jail.
-#[utoipa::path(post, path = "/api/v1/bans", tag = "bans", request_body = BanRequest,
-    responses((status = 200, body = BanResponse), (status = 400, description = "invalid IP or jail name"),
-        (status = 401), (status = 403), (status = 404, description = "no such running jail"), (status = 502)))]
+/// Bans an IP in a running jail. Loopback, unspecified, multicast, broadcast and link-local
+/// addresses and the host's own addresses are refused (400 `invalid_ip`).
+#[utoipa::path(tag = "bans", request_body = BanRequest,
+    responses((status = 200, body = BanOutcome), (status = 400, description = "invalid or refused IP, or invalid jail name"),
+        (status = 401), (status = 403), (status = 404, description = "no such running jail"), (status = 502),
+        (status = 503, description = "the audit log cannot be written; nothing was changed")))]
 #[post("/bans")]
 pub async fn ban(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     body: web::Json<BanRequest>,
-) -> Result<web::Json<BanResponse>, ApiError> {
+) -> Result<web::Json<BanOutcome>, ApiError> {
     let target = format!("{} in {}", body.ip.trim(), body.jail.trim());
-    let result = async {
-        let ip = BanIp::parse(&body.ip)?;
-        let jail = JailName::parse(&body.jail)?;
-        state.fail2ban.ensure_jail(&jail).await?;
-        let newly_banned = state.fail2ban.ban(&jail, ip).await?;
-        Ok::<_, ApiError>(BanResponse {
-            ip: ip.to_string(),
-            jail: jail.to_string(),
-            newly_banned,
-        })
-    }
-    .await;
-    super::audit_result(&state, &caller, "ban", &target, &result).await;
-    Ok(web::Json(result?))
+    let outcome = super::audited(&state, &caller, "ban", &target, None, async {
+        Ok(state.bans.ban(&body.ip, &body.jail).await?)
+    })
+    .await?;
+    Ok(web::Json(outcome))
 }
 
 /// Unbans an IP from one jail, or from every jail when `jail` is null.
-#[utoipa::path(delete, path = "/api/v1/bans", tag = "bans", request_body = UnbanRequest,
-    responses((status = 200, body = UnbanResponse), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
+#[utoipa::path(tag = "bans", request_body = UnbanRequest,
+    responses((status = 200, body = UnbanOutcome), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502), (status = 503)))]
 #[delete("/bans")]
 pub async fn unban(
     Operator(caller): Operator,
     state: web::Data<AppState>,
     body: web::Json<UnbanRequest>,
-) -> Result<web::Json<UnbanResponse>, ApiError> {
-    let jail_text = body
+) -> Result<web::Json<UnbanOutcome>, ApiError> {
+    let jail = body
         .jail
         .as_deref()
         .map(str::trim)
         .filter(|j| !j.is_empty());
-    let target = format!(
-        "{} in {}",
-        body.ip.trim(),
-        jail_text.unwrap_or("every jail")
-    );
-    let result = async {
-        let ip = BanIp::parse(&body.ip)?;
-        let jails = match jail_text {
-            Some(j) => {
-                let jail = JailName::parse(j)?;
-                state.fail2ban.ensure_jail(&jail).await?;
-                if state.fail2ban.unban(&jail, ip).await? {
-                    vec![jail.to_string()]
-                } else {
-                    Vec::new()
-                }
-            }
-            None => state.fail2ban.unban_everywhere(ip).await?,
-        };
-        if !jails.is_empty() {
-            state
-                .history_lifts
-                .record_unban(Some(ip), &jails, &caller.identity.username)
-                .await;
-        }
-        Ok::<_, ApiError>(UnbanResponse {
-            ip: ip.to_string(),
-            unbanned: jails.len(),
-            jails,
-        })
+    let target = format!("{} in {}", body.ip.trim(), jail.unwrap_or("every jail"));
+    let outcome = super::audited(&state, &caller, "unban", &target, None, async {
+        Ok(state.bans.unban(&body.ip, jail).await?)
+    })
+    .await?;
+    // The outcome's address is the parsed one; a failed re-parse records nothing (never "all").
+    if let (false, Ok(ip)) = (outcome.jails.is_empty(), BanIp::parse(&outcome.ip)) {
+        state
+            .history_lifts
+            .record_unban(Some(ip), &outcome.jails, &caller.identity.username)
+            .await;
     }
-    .await;
-    super::audit_result(&state, &caller, "unban", &target, &result).await;
-    Ok(web::Json(result?))
+    Ok(web::Json(outcome))
 }
 
 /// Unbans every IP in every jail (`fail2ban-client unban --all`).
-#[utoipa::path(delete, path = "/api/v1/bans/all", tag = "bans",
-    responses((status = 200, body = UnbanAllResponse), (status = 401), (status = 403), (status = 502)))]
+#[utoipa::path(tag = "bans",
+    responses((status = 200, body = UnbanAllResponse), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[delete("/bans/all")]
 pub async fn unban_all(
     Operator(caller): Operator,
     state: web::Data<AppState>,
 ) -> Result<web::Json<UnbanAllResponse>, ApiError> {
-    let result = state.fail2ban.unban_all().await.map_err(ApiError::from);
-    if result.is_ok() {
-        state
-            .history_lifts
-            .record_unban(None, &[], &caller.identity.username)
-            .await;
-    }
-    super::audit_result(&state, &caller, "unban_all", "every jail", &result).await;
-    Ok(web::Json(UnbanAllResponse { count: result? }))
+    let count = super::audited(&state, &caller, "unban_all", "every jail", None, async {
+        Ok(state.bans.unban_all().await?)
+    })
+    .await?;
+    state
+        .history_lifts
+        .record_unban(None, &[], &caller.identity.username)
+        .await;
+    Ok(web::Json(UnbanAllResponse { count }))
 }

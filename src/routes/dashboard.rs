@@ -1,6 +1,7 @@
 //! `/api/v1/dashboard/…`: live server status and the ban list and aggregates for a time window.
 
 use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::services::dashboard::{BanPage, ByCountry, ByJail, ServerStatus, Trend};
@@ -9,7 +10,7 @@ use crate::state::AppState;
 use super::guard::Viewer;
 use super::query::WindowQuery;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(status)
         .service(bans)
         .service(by_country)
@@ -18,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// fail2ban's state and counters summed over all jails (as `fail2ban-client status JAIL` shows).
-#[utoipa::path(get, path = "/api/v1/dashboard/status", tag = "dashboard",
+#[utoipa::path(tag = "dashboard",
     responses((status = 200, body = ServerStatus), (status = 401)))]
 #[get("/dashboard/status")]
 pub async fn status(_: Viewer, state: web::Data<AppState>) -> web::Json<ServerStatus> {
@@ -26,7 +27,7 @@ pub async fn status(_: Viewer, state: web::Data<AppState>) -> web::Json<ServerSt
 }
 
 /// Bans in the window, newest first, paged, with the geolocation stored when each was archived.
-#[utoipa::path(get, path = "/api/v1/dashboard/bans", tag = "dashboard", params(WindowQuery),
+#[utoipa::path(tag = "dashboard", params(WindowQuery),
     responses((status = 200, body = BanPage), (status = 400), (status = 401)))]
 #[get("/dashboard/bans")]
 pub async fn bans(
@@ -45,7 +46,7 @@ pub async fn bans(
 }
 
 /// Bans per country in the window.
-#[utoipa::path(get, path = "/api/v1/dashboard/bans/by-country", tag = "dashboard", params(WindowQuery),
+#[utoipa::path(tag = "dashboard", params(WindowQuery),
     responses((status = 200, body = ByCountry), (status = 400), (status = 401)))]
 #[get("/dashboard/bans/by-country")]
 pub async fn by_country(
@@ -61,7 +62,7 @@ pub async fn by_country(
 }
 
 /// Bans per equal-width time bucket, zero-filled.
-#[utoipa::path(get, path = "/api/v1/dashboard/bans/trend", tag = "dashboard", params(WindowQuery),
+#[utoipa::path(tag = "dashboard", params(WindowQuery),
     responses((status = 200, body = Trend), (status = 400), (status = 401)))]
 #[get("/dashboard/bans/trend")]
 pub async fn trend(
@@ -77,7 +78,7 @@ pub async fn trend(
 }
 
 /// Bans per jail in the window.
-#[utoipa::path(get, path = "/api/v1/dashboard/bans/by-jail", tag = "dashboard", params(WindowQuery),
+#[utoipa::path(tag = "dashboard", params(WindowQuery),
     responses((status = 200, body = ByJail), (status = 400), (status = 401)))]
 #[get("/dashboard/bans/by-jail")]
 pub async fn by_jail(

@@ -1,14 +1,27 @@
-//! Serves the built web dashboard from `http.static_dir` (by default `frontend/dist`): files
-//! as they are, `index.html` for every other path so client-side routes work, long-lived cache
-//! headers on Vite's hashed `assets/` and `no-cache` on the HTML. The files are read from disk
-//! rather than embedded so that `cargo build` never needs npm.
+//! Serves the built web dashboard from `http.static_dir` (by default `frontend/dist`) through
+//! actix-files' [`NamedFile`]: files stream from disk with their MIME type, `ETag` and
+//! `Last-Modified`, conditional requests answer `304`, and `Range` requests `206`. Vite's hashed
+//! files under `/assets/` are cached for a year as immutable (a new build gives them new names);
+//! everything else, `index.html` above all, is `no-cache` so a new build is picked up at once.
+//! Any other path that is not a file gets `index.html`, so the app's client-side routes survive
+//! a reload, except under `/assets/` (a missing asset is a plain 404) and under `/api/`, which
+//! never reaches this handler (`routes::configure` answers unknown API paths in the error
+//! contract). The files are read from disk rather than embedded so that `cargo build` never
+//! needs npm.
 
 use std::path::{Component, Path, PathBuf};
 
-use actix_web::http::header;
+use actix_files::NamedFile;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::state::AppState;
+
+/// `Cache-Control` of Vite's content-hashed files under `/assets/`.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of everything else: the browser revalidates (cheaply, with the ETag).
+pub const NO_CACHE: &str = "no-cache";
 
 /// Maps a request path to a file below `root`, refusing anything that could escape it.
 pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
@@ -24,53 +37,69 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
+/// The default service of the application: a dashboard file, `index.html` for a client-side
+/// route, or a page saying the dashboard is not built.
+pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, HEAD"))
+            .finish();
+    }
+    let root = &state.settings.http.static_dir;
+    let path = req.path();
+    let hashed = path.starts_with("/assets/");
+    if let Some(file) = resolve(root, path)
+        && is_file(&file).await
+    {
+        return send(&req, &file, if hashed { IMMUTABLE } else { NO_CACHE }).await;
+    }
+    if hashed {
+        return HttpResponse::NotFound().finish();
+    }
+    let index = root.join("index.html");
+    if is_file(&index).await {
+        return send(&req, &index, NO_CACHE).await;
+    }
+    not_built(root)
+}
+
+async fn is_file(path: &Path) -> bool {
+    tokio::fs::metadata(path)
+        .await
+        .is_ok_and(|meta| meta.is_file())
+}
+
+/// One file with actix-files' conditional, range and type handling plus our cache policy.
+async fn send(req: &HttpRequest, file: &Path, cache_control: &'static str) -> HttpResponse {
+    match NamedFile::open_async(file).await {
+        Ok(named) => {
+            let mut res = named
+                .disable_content_disposition()
+                .prefer_utf8(true)
+                .into_response(req);
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache_control),
+            );
+            res
+        }
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "dashboard file could not be opened");
+            HttpResponse::new(StatusCode::INTERNAL_SERVER_ERROR)
+        }
     }
 }
 
-pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let root = &state.settings.http.static_dir;
-    let path = req.path();
-    if let Some(file) = resolve(root, path).filter(|p| p.is_file())
-        && let Ok(bytes) = tokio::fs::read(&file).await
-    {
-        let immutable = path.starts_with("/assets/");
-        let cache = if immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        };
-        return HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, content_type(&file)))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .body(bytes);
-    }
-    if path.starts_with("/assets/") {
-        return HttpResponse::NotFound().finish();
-    }
-    match tokio::fs::read(root.join("index.html")).await {
-        Ok(bytes) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .body(bytes),
-        Err(_) => HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(format!(
+fn not_built(root: &Path) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, NO_CACHE))
+        .body(format!(
             "<!doctype html><title>BanGUI</title><p>The web dashboard is not built (looked in {}). \
              Run <code>npm --prefix frontend ci && npm --prefix frontend run build</code>, or use the API \
              under <a href=\"/api/v1/health\">/api/v1</a>.</p>",
             root.display()
-        )),
-    }
+        ))
 }
 
 #[cfg(test)]

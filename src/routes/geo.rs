@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::BanIp;
 use crate::error::ApiError;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 
 use super::guard::{Operator, Viewer};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(lookup)
         .service(re_resolve)
         .service(reload)
@@ -32,7 +33,7 @@ pub struct LookupResponse {
 }
 
 /// Geolocation of one IP and the jails that ban it now.
-#[utoipa::path(get, path = "/api/v1/geo/lookup/{ip}", tag = "geo", params(("ip" = String, Path)),
+#[utoipa::path(tag = "geo", params(("ip" = String, Path)),
     responses((status = 200, body = LookupResponse), (status = 400, description = "not an IP address"),
         (status = 401), (status = 403)))]
 #[get("/geo/lookup/{ip}")]
@@ -56,7 +57,7 @@ pub async fn lookup(
 }
 
 /// Retries every cached IP without a country (and entries of an older database).
-#[utoipa::path(post, path = "/api/v1/geo/re-resolve", tag = "geo",
+#[utoipa::path(tag = "geo",
     responses((status = 200, body = ReResolveOutcome), (status = 401), (status = 403)))]
 #[post("/geo/re-resolve")]
 pub async fn re_resolve(
@@ -73,7 +74,7 @@ pub async fn re_resolve(
 }
 
 /// Re-opens the configured MMDB file(s) now; a broken file leaves the old one serving (422).
-#[utoipa::path(post, path = "/api/v1/geo/reload", tag = "geo",
+#[utoipa::path(tag = "geo",
     responses((status = 200, body = MmdbStatus), (status = 401), (status = 403),
         (status = 422, description = "the new file is invalid; the previous database keeps serving")))]
 #[post("/geo/reload")]
@@ -85,8 +86,8 @@ pub async fn reload(
     let outcome = web::block(move || geo.reload())
         .await
         .map_err(|e| ApiError::internal(format!("reload task failed: {e}")))?;
-    let result = outcome.map_err(|message| {
-        ApiError::unprocessable(message)
+    let result = outcome.map_err(|e| {
+        ApiError::unprocessable(e.chain())
             .with_details(serde_json::to_value(state.geo.mmdb_status()).unwrap_or_default())
     });
     super::audit_result(&state, &caller, "geo.reload", "mmdb", &result).await;
@@ -94,7 +95,7 @@ pub async fn reload(
 }
 
 /// Cache sizes, hit counters and the state of the databases.
-#[utoipa::path(get, path = "/api/v1/geo/stats", tag = "geo", responses((status = 200, body = GeoStats), (status = 401)))]
+#[utoipa::path(tag = "geo", responses((status = 200, body = GeoStats), (status = 401)))]
 #[get("/geo/stats")]
 pub async fn stats(_: Viewer, state: web::Data<AppState>) -> web::Json<GeoStats> {
     web::Json(state.geo.stats())

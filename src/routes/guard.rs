@@ -20,7 +20,7 @@ use ipnet::IpNet;
 use crate::domain::auth::Role;
 use crate::error::ApiError;
 use crate::services::audit::Actor;
-use crate::services::auth::{AuthKind, Identity};
+use crate::services::auth::Identity;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "bangui_session";
@@ -113,13 +113,15 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
     let identity = if let Some(token) = bearer {
         state
             .auth
-            .authenticate_bearer(&token)
+            .tokens
+            .authenticate(&token)
             .await?
             .ok_or_else(|| ApiError::unauthorized("the API token is unknown, revoked or expired"))?
     } else if let Some(token) = session_token(&req) {
         let id = state
             .auth
-            .authenticate_session(&token)
+            .sessions
+            .authenticate(&token)
             .await?
             .ok_or_else(|| ApiError::unauthorized("the session has expired; log in again"))?;
         let csrf_ok = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some("1");
@@ -171,10 +173,6 @@ impl Caller {
                 ),
             ))
         }
-    }
-
-    pub fn is_session(&self) -> bool {
-        self.identity.auth == AuthKind::Session
     }
 }
 
@@ -232,7 +230,7 @@ pub async fn setup_gate(
     if !open_before_setup(req.path())
         && let Some(state) = req.app_data::<web::Data<AppState>>()
     {
-        let done = state.auth.is_setup_done().await.map_err(ApiError::from)?;
+        let done = state.auth.setup.is_done().await.map_err(ApiError::from)?;
         if !done {
             let err = ApiError::unavailable(
                 "setup_required",

@@ -7,20 +7,20 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, get, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db;
 use crate::domain::history_query::{Cursor, HistoryFilter, HistoryQuery, Order, RawHistoryParams};
 use crate::domain::{BanIp, DomainError, Origin, Page, TimeRange};
 use crate::error::ApiError;
 use crate::services::history_query::{
-    EXPORT_CHUNK, HistoryError, HistoryItem, HistoryPage, IpHistory, Source,
+    EXPORT_CHUNK, HistoryError, HistoryItem, HistoryPage, IpHistory, Source, now_epoch,
 };
 use crate::services::top_offenders::TopIps;
 use crate::state::AppState;
 
 use super::guard::Viewer;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(search)
         .service(export)
         .service(ip_history)
@@ -90,7 +90,7 @@ impl HistoryParams {
             host: self.host.as_deref(),
             state: self.state.as_deref(),
         };
-        let filter = HistoryFilter::parse(&raw, db::now_epoch())?;
+        let filter = HistoryFilter::parse(&raw, now_epoch())?;
         let page = Page::new(self.page, self.page_size)?;
         let nonempty = |v: &Option<String>| {
             v.as_deref()
@@ -125,7 +125,7 @@ impl HistoryParams {
 
 /// Every archived ban (or fail2ban's own rows), filtered, newest or oldest first, one page.
 /// Continue with `cursor` (keyset) or jump with `page`.
-#[utoipa::path(get, path = "/api/v1/history", tag = "history", params(HistoryParams),
+#[utoipa::path(tag = "history", params(HistoryParams),
     responses((status = 200, body = HistoryPage),
         (status = 400, description = "a parameter is invalid; details.field names it"),
         (status = 401), (status = 503, description = "a database is unavailable")))]
@@ -150,7 +150,7 @@ pub struct ExportParams {
 
 /// Every row of a history search (same parameters as /history; paging is ignored), streamed as
 /// CSV or NDJSON in the order asked, with bounded memory whatever the size.
-#[utoipa::path(get, path = "/api/v1/history/export", tag = "history", params(HistoryParams, ExportParams),
+#[utoipa::path(tag = "history", params(HistoryParams, ExportParams),
     responses((status = 200, description = "text/csv or application/x-ndjson; the rows of /history", content_type = "text/csv"),
         (status = 400, description = "a parameter is invalid; details.field names it"), (status = 401)))]
 #[get("/history/export")]
@@ -227,7 +227,7 @@ fn render(items: &[HistoryItem], csv: bool, first: bool) -> String {
 /// One IP's story: every archived ban with its matched log lines, first and last seen, totals
 /// per jail, the jails banning it now and the ignore lists covering it (live), geolocation and
 /// ASN. An IP never banned has an empty timeline.
-#[utoipa::path(get, path = "/api/v1/history/{ip}", tag = "history",
+#[utoipa::path(tag = "history",
     params(("ip" = String, Path, description = "IPv4 or IPv6 address")),
     responses((status = 200, body = IpHistory), (status = 400, description = "not an IP address"),
         (status = 401)))]
@@ -254,7 +254,7 @@ pub struct TopParams {
 
 /// The most banned IPs (count, jails, country, last seen) and ASNs of a range, from lists the
 /// `history_top` job recomputes in the background (`computed_at` says when).
-#[utoipa::path(get, path = "/api/v1/dashboard/top-ips", tag = "dashboard", params(TopParams),
+#[utoipa::path(tag = "dashboard", params(TopParams),
     responses((status = 200, body = TopIps), (status = 400), (status = 401)))]
 #[get("/dashboard/top-ips")]
 pub async fn top_ips(

@@ -4,16 +4,17 @@
 use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::{IgnoreTarget, JailName, Page};
+use crate::domain::Page;
 use crate::error::ApiError;
-use crate::fail2ban::types::{JailCounters, JailSettings};
-use crate::services::bans::{self, JailBans};
+use crate::services::bans::JailBans;
+use crate::services::jails::{JailDetail, JailSummary};
 use crate::state::AppState;
 
 use super::guard::{Caller, Operator, Viewer};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
         .service(reload_all)
         .service(detail)
@@ -29,24 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct JailSummary {
-    pub name: String,
-    pub currently_failed: u64,
-    pub total_failed: u64,
-    pub currently_banned: u64,
-    pub total_banned: u64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct JailList {
     pub items: Vec<JailSummary>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct JailDetail {
-    pub name: String,
-    pub counters: JailCounters,
-    pub settings: JailSettings,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -79,19 +64,17 @@ pub struct IgnoreSelfRequest {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct BannedQuery {
+    /// 1-based page (default 1); 400 when out of range.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Rows per page (default 100, 1 to 500); 400 when out of range.
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u32>,
     /// Only IPs whose text starts with this.
     pub search: Option<String>,
 }
 
-/// Parses the path's jail name and checks that fail2ban runs it (404 otherwise).
-async fn running(state: &AppState, name: &str) -> Result<JailName, ApiError> {
-    let jail = JailName::parse(name)?;
-    state.fail2ban.ensure_jail(&jail).await?;
-    Ok(jail)
-}
-
+/// Runs a jail action with its audit record written first.
 async fn audited_action(
     state: &AppState,
     caller: &Caller,
@@ -99,9 +82,7 @@ async fn audited_action(
     name: &str,
     run: impl std::future::Future<Output = Result<(), ApiError>>,
 ) -> Result<web::Json<JailAction>, ApiError> {
-    let result = run.await;
-    super::audit_result(state, caller, &format!("jail.{action}"), name, &result).await;
-    result?;
+    super::audited(state, caller, &format!("jail.{action}"), name, None, run).await?;
     Ok(web::Json(JailAction {
         jail: name.to_string(),
         action: action.to_string(),
@@ -110,28 +91,16 @@ async fn audited_action(
 }
 
 /// Running jails with their counters.
-#[utoipa::path(get, path = "/api/v1/jails", tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
+#[utoipa::path(tag = "jails", responses((status = 200, body = JailList), (status = 401), (status = 502)))]
 #[get("/jails")]
 pub async fn list(_: Viewer, state: web::Data<AppState>) -> Result<web::Json<JailList>, ApiError> {
-    let mut items = Vec::new();
-    for jail in state.fail2ban.jails().await? {
-        let Ok(name) = JailName::parse(&jail) else {
-            continue;
-        };
-        let c = state.fail2ban.jail_counters(&name).await?;
-        items.push(JailSummary {
-            name: jail,
-            currently_failed: c.currently_failed,
-            total_failed: c.total_failed,
-            currently_banned: c.currently_banned,
-            total_banned: c.total_banned,
-        });
-    }
-    Ok(web::Json(JailList { items }))
+    Ok(web::Json(JailList {
+        items: state.jails.list().await?,
+    }))
 }
 
 /// One jail's counters and settings, read from the socket.
-#[utoipa::path(get, path = "/api/v1/jails/{name}", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailDetail), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}")]
 pub async fn detail(
@@ -139,20 +108,11 @@ pub async fn detail(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<web::Json<JailDetail>, ApiError> {
-    let jail = running(&state, &name).await?;
-    let (counters, settings) = tokio::try_join!(
-        state.fail2ban.jail_counters(&jail),
-        state.fail2ban.jail_settings(&jail)
-    )?;
-    Ok(web::Json(JailDetail {
-        name: jail.to_string(),
-        counters,
-        settings,
-    }))
+    Ok(web::Json(state.jails.detail(&name).await?))
 }
 
 /// Starts a configured jail (through fail2ban-client, which reads the configuration).
-#[utoipa::path(post, path = "/api/v1/jails/{name}/start", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 400), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[post("/jails/{name}/start")]
 pub async fn start(
@@ -161,14 +121,13 @@ pub async fn start(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "start", &name, async {
-        let jail = JailName::parse(&name)?;
-        Ok(state.fail2ban.start_jail(&jail).await?)
+        Ok(state.jails.start(&name).await?)
     })
     .await
 }
 
 /// Stops a running jail (its bans are lifted).
-#[utoipa::path(post, path = "/api/v1/jails/{name}/stop", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/stop")]
 pub async fn stop(
@@ -177,14 +136,13 @@ pub async fn stop(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "stop", &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.stop_jail(&jail).await?)
+        Ok(state.jails.stop(&name).await?)
     })
     .await
 }
 
 /// Reloads one jail's configuration.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/reload", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 409), (status = 502)))]
 #[post("/jails/{name}/reload")]
 pub async fn reload(
@@ -193,14 +151,13 @@ pub async fn reload(
     name: web::Path<String>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "reload", &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.reload(Some(&jail)).await?)
+        Ok(state.jails.reload(Some(&name)).await?)
     })
     .await
 }
 
 /// Reloads fail2ban's whole configuration.
-#[utoipa::path(post, path = "/api/v1/jails/reload-all", tag = "jails",
+#[utoipa::path(tag = "jails",
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[post("/jails/reload-all")]
 pub async fn reload_all(
@@ -208,13 +165,13 @@ pub async fn reload_all(
     state: web::Data<AppState>,
 ) -> Result<web::Json<JailAction>, ApiError> {
     audited_action(&state, &caller, "reload_all", "*", async {
-        Ok(state.fail2ban.reload(None).await?)
+        Ok(state.jails.reload(None).await?)
     })
     .await
 }
 
 /// Puts a jail into idle (no new bans) or back.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/idle", tag = "jails", params(("name" = String, Path)), request_body = IdleRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IdleRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/idle")]
 pub async fn idle(
@@ -225,14 +182,13 @@ pub async fn idle(
 ) -> Result<web::Json<JailAction>, ApiError> {
     let action = if body.on { "idle_on" } else { "idle_off" };
     audited_action(&state, &caller, action, &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.set_idle(&jail, body.on).await?)
+        Ok(state.jails.set_idle(&name, body.on).await?)
     })
     .await
 }
 
 /// The jail's ignore list.
-#[utoipa::path(get, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")),
     responses((status = 200, body = IgnoreList), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/ignoreip")]
 pub async fn ignore_list(
@@ -240,9 +196,8 @@ pub async fn ignore_list(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
-    let jail = running(&state, &name).await?;
     Ok(web::Json(IgnoreList {
-        items: state.fail2ban.ignore_list(&jail).await?,
+        items: state.jails.ignore_list(&name).await?,
     }))
 }
 
@@ -253,37 +208,25 @@ async fn change_ignore(
     text: &str,
     add: bool,
 ) -> Result<web::Json<IgnoreList>, ApiError> {
-    let result = async {
-        let jail = running(state, name).await?;
-        let target = IgnoreTarget::parse(text)?;
-        if add {
-            state.fail2ban.add_ignore(&jail, &target).await?;
-        } else {
-            state.fail2ban.remove_ignore(&jail, &target).await?;
-        }
-        Ok::<_, ApiError>(IgnoreList {
-            items: state.fail2ban.ignore_list(&jail).await?,
-        })
-    }
-    .await;
     let action = if add {
         "ignoreip.add"
     } else {
         "ignoreip.remove"
     };
-    super::audit_result(
-        state,
-        caller,
-        action,
-        &format!("{} in {name}", text.trim()),
-        &result,
-    )
-    .await;
-    Ok(web::Json(result?))
+    let target = format!("{} in {name}", text.trim());
+    let items = super::audited(state, caller, action, &target, None, async {
+        Ok(if add {
+            state.jails.add_ignore(name, text).await?
+        } else {
+            state.jails.remove_ignore(name, text).await?
+        })
+    })
+    .await?;
+    Ok(web::Json(IgnoreList { items }))
 }
 
 /// Adds an IP or network to the ignore list.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreip")]
 pub async fn add_ignore(
@@ -295,8 +238,8 @@ pub async fn add_ignore(
     change_ignore(&state, &caller, &name, &body.ip, true).await
 }
 
-/// Removes an IP or network from the ignore list.
-#[utoipa::path(delete, path = "/api/v1/jails/{name}/ignoreip", tag = "jails", params(("name" = String, Path)), request_body = IgnoreRequest,
+/// Removes an entry from the ignore list, written as the list shows it; 404 when absent.
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreRequest,
     responses((status = 200, body = IgnoreList), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[delete("/jails/{name}/ignoreip")]
 pub async fn remove_ignore(
@@ -309,7 +252,7 @@ pub async fn remove_ignore(
 }
 
 /// Whether the jail ignores the host's own addresses.
-#[utoipa::path(post, path = "/api/v1/jails/{name}/ignoreself", tag = "jails", params(("name" = String, Path)), request_body = IgnoreSelfRequest,
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$")), request_body = IgnoreSelfRequest,
     responses((status = 200, body = JailAction), (status = 401), (status = 403), (status = 404), (status = 502)))]
 #[post("/jails/{name}/ignoreself")]
 pub async fn ignoreself(
@@ -324,14 +267,13 @@ pub async fn ignoreself(
         "ignoreself_off"
     };
     audited_action(&state, &caller, action, &name, async {
-        let jail = running(&state, &name).await?;
-        Ok(state.fail2ban.set_ignoreself(&jail, body.enabled).await?)
+        Ok(state.jails.set_ignoreself(&name, body.enabled).await?)
     })
     .await
 }
 
 /// The jail's banned IPs, newest first, paged and searchable by prefix.
-#[utoipa::path(get, path = "/api/v1/jails/{name}/banned", tag = "jails", params(("name" = String, Path), BannedQuery),
+#[utoipa::path(tag = "jails", params(("name" = String, Path, description = "jail name", pattern = r"^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$"), BannedQuery),
     responses((status = 200, body = JailBans), (status = 400), (status = 401), (status = 404), (status = 502)))]
 #[get("/jails/{name}/banned")]
 pub async fn banned(
@@ -340,9 +282,9 @@ pub async fn banned(
     name: web::Path<String>,
     q: web::Query<BannedQuery>,
 ) -> Result<web::Json<JailBans>, ApiError> {
-    let jail = running(&state, &name).await?;
+    let jail = state.jails.running(&name).await?;
     let page = Page::new(q.page, q.page_size)?;
     Ok(web::Json(
-        bans::of_jail(&state, &jail, q.search.as_deref(), page).await?,
+        state.bans.of_jail(&jail, q.search.as_deref(), page).await?,
     ))
 }

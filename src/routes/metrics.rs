@@ -1,15 +1,16 @@
 //! `GET /metrics`: the Prometheus text exposition, public (no auth), outside `/api`.
 
 use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(metrics);
 }
 
 /// Prometheus text exposition of the geo and HTTP metrics (public, for scrapers).
-#[utoipa::path(get, path = "/metrics", tag = "metrics", security(()),
+#[utoipa::path(tag = "metrics", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

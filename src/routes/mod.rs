@@ -1,8 +1,17 @@
 //! Thin actix handlers, one file per resource: parse input into domain types, call a service,
-//! return JSON. Every handler's path is written relative to `/api/v1` and mirrored in its
-//! `#[utoipa::path]`; [`configure`] mounts them all.
+//! return JSON. Each handler's method and path are written once, in its actix macro (relative
+//! to `/api/v1`); its `#[utoipa::path]` adds only the OpenAPI details. [`mount`] registers them
+//! all through utoipa-actix-web, so the running routes and the OpenAPI document come from the
+//! same list.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::OnceLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,14 +36,22 @@ pub mod setup;
 pub mod tokens;
 pub mod users;
 
-/// Mounts every route of the application.
+/// Mounts every route of the application on a plain actix `ServiceConfig` (what `startup.rs`
+/// uses); the OpenAPI paths collected on the way are dropped here and built once by
+/// [`openapi::document`] from the same [`mount`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    mount(&mut ServiceConfig::new(cfg));
+}
+
+/// Registers every route once: each `service(handler)` both mounts the actix handler and adds
+/// its `#[utoipa::path]` operation, prefixed by the enclosing scopes, to the OpenAPI document.
+pub fn mount(cfg: &mut ServiceConfig) {
     cfg.configure(openapi::configure_docs)
         .configure(metrics::configure)
         .service(
-            web::scope("/api")
+            scope("/api")
                 .service(
-                    web::scope("/v1")
+                    scope("/v1")
                         .configure(health::configure)
                         .configure(setup::configure)
                         .configure(auth::configure)
@@ -55,12 +72,115 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Any unknown `/api/...` path answers in the error contract, never with the SPA.
-async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "route_not_found",
-        format!("no API route {} {}", req.method(), req.path()),
-    ))
+/// Any unknown `/api/...` path answers in the error contract, never with the SPA: 405 with an
+/// `Allow` header when the path is known for other methods, else 404.
+async fn api_not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::not_found(
+            "route_not_found",
+            format!("no API route {} {}", req.method(), req.path()),
+        )
+        .error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut res = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}; use {allow}",
+            req.method(),
+            req.path()
+        ),
+    )
+    .with_details(serde_json::json!({"allowed": allowed}))
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
+}
+
+/// The methods the OpenAPI document lists for `path` (empty when no documented path matches).
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static TABLE: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        openapi::document()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_string).collect();
+                let mut methods = Vec::new();
+                for (method, op) in [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ] {
+                    if op.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (segments, methods)
+            })
+            .collect()
+    });
+    let wanted: Vec<&str> = path.split('/').collect();
+    let matching: Vec<&(Vec<String>, Vec<&'static str>)> = table
+        .iter()
+        .filter(|(segments, _)| {
+            segments.len() == wanted.len()
+                && segments.iter().zip(&wanted).all(|(t, w)| {
+                    (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w
+                })
+        })
+        .collect();
+    // A path written out in the document (`/jails/reload-all`) is its own resource: its
+    // methods are the ones listed, not those of a template it also fits (`/jails/{name}`).
+    let literal = |segments: &Vec<String>| !segments.iter().any(|t| t.starts_with('{'));
+    let exact: Vec<_> = matching.iter().filter(|(s, _)| literal(s)).collect();
+    let chosen: Vec<_> = if exact.is_empty() {
+        matching.iter().collect()
+    } else {
+        exact
+    };
+    let mut out: Vec<&'static str> = chosen
+        .iter()
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Runs a state-changing action with its audit record written first: when the record cannot
+/// be written the action does not run and the caller gets 503 `audit_unavailable`; otherwise
+/// the record gets the action's result (`ok` or the error code) when it ends.
+pub async fn audited<T>(
+    state: &AppState,
+    caller: &guard::Caller,
+    action: &str,
+    target: &str,
+    details: Option<serde_json::Value>,
+    run: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let intent = state
+        .audit
+        .begin(&caller.actor(), action, Some(target), details.as_ref())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, action, target, "audit record not written; action refused");
+            ApiError::unavailable(
+                "audit_unavailable",
+                "the audit log could not be written, so nothing was changed; see the server log",
+            )
+        })?;
+    let result = run.await;
+    let code = result.as_ref().map_or_else(|e| e.code, |_| "ok");
+    state.audit.finish(intent, code).await;
+    result
 }
 
 /// Writes the audit record of a state-changing call from its outcome.

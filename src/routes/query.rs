@@ -9,14 +9,19 @@ use crate::error::ApiError;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct WindowQuery {
     /// 24h (default), 7d, 30d or 365d.
+    #[param(pattern = r"^\s*(24h|7d|30d|365d)\s*$")]
     pub range: Option<String>,
     /// all (default), selfblock or blocklist (the `blocklist-import` jail).
+    #[param(pattern = r"^\s*(all|selfblock|blocklist)\s*$")]
     pub origin: Option<String>,
-    /// 1-based page (default 1).
+    /// 1-based page (default 1); 400 when out of range.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
-    /// Rows per page (default 100, at most 500).
+    /// Rows per page (default 100, 1 to 500); 400 when out of range.
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u32>,
     /// ISO country code: only bans of IPs located there.
+    #[param(pattern = r"^\s*([A-Za-z]{2})?\s*$")]
     pub country: Option<String>,
 }
 

@@ -4,14 +4,15 @@
 use actix_web::{get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
-use crate::fail2ban::types::{ServerSettingUpdate, ServerSettings};
+use crate::services::server_settings::{ServerSettings, ServerSettingsChange};
 use crate::state::AppState;
 
 use super::guard::Admin;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_settings)
         .service(put_settings)
         .service(flush_logs);
@@ -32,58 +33,77 @@ pub struct FlushResult {
 }
 
 /// fail2ban's server settings.
-#[utoipa::path(get, path = "/api/v1/server/settings", tag = "server",
+#[utoipa::path(tag = "server",
     responses((status = 200, body = ServerSettings), (status = 401), (status = 403), (status = 502)))]
 #[get("/server/settings")]
 pub async fn get_settings(
     _: Admin,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ServerSettings>, ApiError> {
-    Ok(web::Json(state.fail2ban.server_settings().await?))
+    Ok(web::Json(state.server.current().await?))
 }
 
-/// Changes the given server settings; answers with all settings afterwards.
-#[utoipa::path(put, path = "/api/v1/server/settings", tag = "server", request_body = ServerSettingsUpdate,
-    responses((status = 200, body = ServerSettings), (status = 400), (status = 401), (status = 403), (status = 502)))]
+/// Changes the given server settings; answers with all settings afterwards. A log target is
+/// STDOUT, STDERR, SYSLOG, SYSTEMD-JOURNAL or a file directly in fail2ban's current log
+/// directory. The audit record (written first) holds the old and new value of each setting.
+#[utoipa::path(tag = "server", request_body = ServerSettingsUpdate,
+    responses((status = 200, body = ServerSettings), (status = 400), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[put("/server/settings")]
 pub async fn put_settings(
     Admin(caller): Admin,
     state: web::Data<AppState>,
     body: web::Json<ServerSettingsUpdate>,
 ) -> Result<web::Json<ServerSettings>, ApiError> {
-    let mut updates = Vec::new();
-    if let Some(v) = &body.loglevel {
-        updates.push(ServerSettingUpdate::LogLevel(v.clone()));
-    }
-    if let Some(v) = &body.logtarget {
-        updates.push(ServerSettingUpdate::LogTarget(v.clone()));
-    }
-    if let Some(v) = body.dbpurgeage {
-        updates.push(ServerSettingUpdate::DbPurgeAge(v));
-    }
-    if let Some(v) = body.dbmaxmatches {
-        updates.push(ServerSettingUpdate::DbMaxMatches(v));
-    }
-    let result = async {
-        for u in updates {
-            state.fail2ban.set_server_setting(u).await?;
+    let body = body.into_inner();
+    let change = ServerSettingsChange {
+        loglevel: body.loglevel,
+        logtarget: body.logtarget,
+        dbpurgeage: body.dbpurgeage,
+        dbmaxmatches: body.dbmaxmatches,
+    };
+    let (updates, details) = match state.server.plan(&change).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            let err = ApiError::from(e);
+            super::audit_result::<()>(
+                &state,
+                &caller,
+                "server.settings",
+                "fail2ban",
+                &Err(err.clone()),
+            )
+            .await;
+            return Err(err);
         }
-        Ok::<_, ApiError>(state.fail2ban.server_settings().await?)
-    }
-    .await;
-    super::audit_result(&state, &caller, "server.settings", "fail2ban", &result).await;
-    Ok(web::Json(result?))
+    };
+    let settings = super::audited(
+        &state,
+        &caller,
+        "server.settings",
+        "fail2ban",
+        Some(details),
+        async { Ok(state.server.apply(updates).await?) },
+    )
+    .await?;
+    Ok(web::Json(settings))
 }
 
 /// Reopens fail2ban's log file (after log rotation).
-#[utoipa::path(post, path = "/api/v1/server/flush-logs", tag = "server",
-    responses((status = 200, body = FlushResult), (status = 401), (status = 403), (status = 502)))]
+#[utoipa::path(tag = "server",
+    responses((status = 200, body = FlushResult), (status = 401), (status = 403), (status = 502), (status = 503)))]
 #[post("/server/flush-logs")]
 pub async fn flush_logs(
     Admin(caller): Admin,
     state: web::Data<AppState>,
 ) -> Result<web::Json<FlushResult>, ApiError> {
-    let result = state.fail2ban.flush_logs().await.map_err(ApiError::from);
-    super::audit_result(&state, &caller, "server.flush_logs", "fail2ban", &result).await;
-    Ok(web::Json(FlushResult { result: result? }))
+    let result = super::audited(
+        &state,
+        &caller,
+        "server.flush_logs",
+        "fail2ban",
+        None,
+        async { Ok(state.server.flush_logs().await?) },
+    )
+    .await?;
+    Ok(web::Json(FlushResult { result }))
 }

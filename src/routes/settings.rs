@@ -3,15 +3,12 @@
 use actix_web::{get, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 use super::guard::{Admin, Viewer};
-
-const MAP_THRESHOLDS_KEY: &str = "map_thresholds";
-const DEFAULT_THRESHOLDS: [u64; 3] = [10, 50, 200];
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct MapSettings {
@@ -20,23 +17,20 @@ pub struct MapSettings {
 }
 
 /// The map's colour thresholds.
-#[utoipa::path(get, path = "/api/v1/settings/map", tag = "settings",
+#[utoipa::path(tag = "settings",
     responses((status = 200, body = MapSettings), (status = 401)))]
 #[get("/settings/map")]
 pub async fn get_map(
     _: Viewer,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MapSettings>, ApiError> {
-    let stored = db::settings::get(&state.db, MAP_THRESHOLDS_KEY).await?;
-    let thresholds = stored
-        .and_then(|s| serde_json::from_str::<Vec<u64>>(&s).ok())
-        .filter(|t| t.len() == 3)
-        .unwrap_or_else(|| DEFAULT_THRESHOLDS.to_vec());
-    Ok(web::Json(MapSettings { thresholds }))
+    Ok(web::Json(MapSettings {
+        thresholds: state.map_settings.thresholds().await?,
+    }))
 }
 
 /// Changes the map's colour thresholds (three ascending positive counts).
-#[utoipa::path(put, path = "/api/v1/settings/map", tag = "settings", request_body = MapSettings,
+#[utoipa::path(tag = "settings", request_body = MapSettings,
     responses((status = 200, body = MapSettings), (status = 400), (status = 401), (status = 403)))]
 #[put("/settings/map")]
 pub async fn put_map(
@@ -45,19 +39,11 @@ pub async fn put_map(
     body: web::Json<MapSettings>,
 ) -> Result<web::Json<MapSettings>, ApiError> {
     let t = &body.thresholds;
-    let valid = t.len() == 3 && t[0] >= 1 && t[0] < t[1] && t[1] < t[2];
-    let result = if valid {
-        let text = serde_json::to_string(t).unwrap_or_default();
-        db::settings::set(&state.db, MAP_THRESHOLDS_KEY, &text, db::now_epoch())
-            .await
-            .map_err(ApiError::from)
-    } else {
-        Err(ApiError::bad_request(
-            "validation_error",
-            "thresholds must be three ascending counts, the first at least 1",
-        )
-        .with_details(serde_json::json!({"thresholds": t})))
-    };
+    let result = state
+        .map_settings
+        .set_thresholds(t)
+        .await
+        .map_err(ApiError::from);
     super::audit_result(&state, &caller, "settings.map", &format!("{t:?}"), &result).await;
     result?;
     Ok(web::Json(MapSettings {
@@ -65,6 +51,6 @@ pub async fn put_map(
     }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_map).service(put_map);
 }

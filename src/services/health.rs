@@ -1,13 +1,20 @@
 //! Health of the process and its dependencies: the own database, fail2ban's socket, the GeoIP
-//! database and the scheduler. fail2ban or the MMDB being absent degrades the service; only a
-//! broken own database makes it unavailable.
+//! database, the scheduler and each background job (last success, last error). fail2ban or the
+//! MMDB being absent, or a job whose latest run failed, degrades the service; only a broken own
+//! database makes it unavailable. The full report names files, sockets and error texts, so
+//! anonymous callers get [`HealthReport::summary`], which holds states only.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
+use sqlx::SqlitePool;
 
-use crate::geo::{MmdbState, MmdbStatus};
-use crate::state::AppState;
+use super::job_monitor::{JobMonitor, JobStatus};
+use crate::fail2ban::Fail2banClient;
+use crate::geo::{GeoCache, MmdbState, MmdbStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,80 +44,163 @@ pub struct HealthReport {
     pub version: &'static str,
     pub database: ComponentState,
     pub fail2ban: Fail2banHealth,
+    /// The whole status of the GeoIP database, including its last load or reload error.
     pub geoip: MmdbStatus,
     pub scheduler: ComponentState,
+    /// Each background job by id.
+    pub jobs: BTreeMap<String, JobStatus>,
+}
+
+/// The state of one part, without paths or error texts.
+#[derive(Debug, Serialize)]
+pub struct StateOnly {
+    pub state: &'static str,
+}
+
+/// What anyone may see: overall status, version and the state of each part.
+#[derive(Debug, Serialize)]
+pub struct HealthSummary {
+    pub status: OverallState,
+    pub version: &'static str,
+    pub database: StateOnly,
+    pub fail2ban: StateOnly,
+    pub geoip: StateOnly,
+    pub scheduler: StateOnly,
+    /// Jobs whose latest run failed (ids only).
+    pub failing_jobs: Vec<String>,
+}
+
+impl HealthReport {
+    /// The report without file or socket paths and error messages.
+    pub fn summary(&self) -> HealthSummary {
+        let geoip = match self.geoip.state {
+            MmdbState::Loaded => "loaded",
+            MmdbState::Absent => "absent",
+            _ => "error",
+        };
+        HealthSummary {
+            status: self.status,
+            version: self.version,
+            database: StateOnly {
+                state: self.database.state,
+            },
+            fail2ban: StateOnly {
+                state: self.fail2ban.state,
+            },
+            geoip: StateOnly { state: geoip },
+            scheduler: StateOnly {
+                state: self.scheduler.state,
+            },
+            failing_jobs: self
+                .jobs
+                .iter()
+                .filter(|(_, s)| s.failing)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
 }
 
 /// How long health waits for fail2ban before calling it offline. Shorter than the command
 /// timeout: a busy fail2ban (bulk ban) is reported as offline by health, not waited for.
 const FAIL2BAN_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub async fn report(state: &AppState) -> HealthReport {
-    let (db, f2b) = tokio::join!(crate::db::ping(&state.db), async {
-        tokio::time::timeout(FAIL2BAN_PROBE_TIMEOUT, state.fail2ban.ping()).await
-    });
-    let database = match db {
-        Ok(()) => ComponentState {
-            state: "ok",
-            error: None,
-        },
-        Err(e) => ComponentState {
-            state: "error",
-            error: Some(e.to_string()),
-        },
-    };
-    let socket = state.fail2ban.socket().display().to_string();
-    let fail2ban = match f2b {
-        Ok(Ok(())) => Fail2banHealth {
-            state: "online",
-            socket,
-            error: None,
-        },
-        Ok(Err(e)) => Fail2banHealth {
-            state: "offline",
-            socket,
-            error: Some(e.to_string()),
-        },
-        Err(_) => Fail2banHealth {
-            state: "offline",
-            socket,
-            error: Some("ping timed out".into()),
-        },
-    };
-    let geoip = state.geo.mmdb_status();
-    let scheduler = if state.scheduler_is_running() {
-        ComponentState {
-            state: "running",
-            error: None,
-        }
-    } else {
-        ComponentState {
-            state: "stopped",
-            error: None,
-        }
-    };
-    let status = if database.error.is_some() {
-        OverallState::Unavailable
-    } else if fail2ban.error.is_some()
-        || geoip.state != MmdbState::Loaded
-        || scheduler.state != "running"
-    {
-        OverallState::Degraded
-    } else {
-        OverallState::Ok
-    };
-    HealthReport {
-        status,
-        version: env!("CARGO_PKG_VERSION"),
-        database,
-        fail2ban,
-        geoip,
-        scheduler,
-    }
+/// The health service: built once in `startup.rs`.
+pub struct HealthService {
+    db: SqlitePool,
+    fail2ban: Fail2banClient,
+    geo: Arc<GeoCache>,
+    jobs: JobMonitor,
+    scheduler_running: Arc<AtomicBool>,
 }
 
-/// Readiness: the own database answers. fail2ban being down is shown in the UI, not hidden by
-/// taking the dashboard out of rotation.
-pub async fn ready(state: &AppState) -> Result<(), String> {
-    crate::db::ping(&state.db).await.map_err(|e| e.to_string())
+impl HealthService {
+    pub fn new(
+        db: SqlitePool,
+        fail2ban: Fail2banClient,
+        geo: Arc<GeoCache>,
+        jobs: JobMonitor,
+        scheduler_running: Arc<AtomicBool>,
+    ) -> Self {
+        Self {
+            db,
+            fail2ban,
+            geo,
+            jobs,
+            scheduler_running,
+        }
+    }
+
+    pub async fn report(&self) -> HealthReport {
+        let (db, f2b) = tokio::join!(crate::db::ping(&self.db), async {
+            tokio::time::timeout(FAIL2BAN_PROBE_TIMEOUT, self.fail2ban.ping()).await
+        });
+        let database = match db {
+            Ok(()) => ComponentState {
+                state: "ok",
+                error: None,
+            },
+            Err(e) => ComponentState {
+                state: "error",
+                error: Some(e.to_string()),
+            },
+        };
+        let socket = self.fail2ban.socket().display().to_string();
+        let fail2ban = match f2b {
+            Ok(Ok(())) => Fail2banHealth {
+                state: "online",
+                socket,
+                error: None,
+            },
+            Ok(Err(e)) => Fail2banHealth {
+                state: "offline",
+                socket,
+                error: Some(e.to_string()),
+            },
+            Err(_) => Fail2banHealth {
+                state: "offline",
+                socket,
+                error: Some("ping timed out".into()),
+            },
+        };
+        let geoip = self.geo.mmdb_status();
+        let scheduler = if self.scheduler_running.load(Ordering::Relaxed) {
+            ComponentState {
+                state: "running",
+                error: None,
+            }
+        } else {
+            ComponentState {
+                state: "stopped",
+                error: None,
+            }
+        };
+        let jobs = self.jobs.snapshot();
+        let status = if database.error.is_some() {
+            OverallState::Unavailable
+        } else if fail2ban.error.is_some()
+            || geoip.state != MmdbState::Loaded
+            || scheduler.state != "running"
+            || jobs.values().any(|j| j.failing)
+        {
+            OverallState::Degraded
+        } else {
+            OverallState::Ok
+        };
+        HealthReport {
+            status,
+            version: env!("CARGO_PKG_VERSION"),
+            database,
+            fail2ban,
+            geoip,
+            scheduler,
+            jobs,
+        }
+    }
+
+    /// Readiness: the own database answers. fail2ban being down is shown in the UI, not hidden by
+    /// taking the dashboard out of rotation.
+    pub async fn ready(&self) -> Result<(), sqlx::Error> {
+        crate::db::ping(&self.db).await
+    }
 }

@@ -33,6 +33,11 @@ pub const TIMELINE_MAX: u32 = 500;
 pub const COUNT_CAP: u32 = 1_000;
 /// Rows per chunk of an export.
 pub const EXPORT_CHUNK: u32 = 5_000;
+/// Seconds since the epoch: the clock relative ranges (`range=24h`, …) are resolved against.
+pub fn now_epoch() -> i64 {
+    db::now_epoch()
+}
+
 /// How long the jails' ignore lists are reused for IP pages.
 const IGNORE_LISTS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// Deepest row a page number may reach on `source=fail2ban`.

@@ -67,8 +67,6 @@ impl HistoryRegeo {
         let mut progress = self.progress.lock().await;
         let build = self.geo.mmdb_status().build_epoch;
         if progress.build != build {
-            // Answers "not found" of the previous build may be found by this one.
-            self.geo.clear_negative();
             *progress = Progress { build, after_id: 0 };
         }
         let mut out = RegeoOutcome::default();

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
 pub mod health;
@@ -10,6 +11,10 @@ pub mod history;
 pub mod history_lifts;
 pub mod history_query;
 pub mod history_regeo;
+pub mod jails;
+pub mod job_monitor;
 pub mod login_limiter;
+pub mod map_settings;
 pub mod rollups;
+pub mod server_settings;
 pub mod top_offenders;

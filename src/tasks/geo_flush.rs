@@ -16,7 +16,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let geo = Arc::clone(&geo);
             Box::pin(async move {
-                let n = geo.flush_dirty().await.map_err(|e| e.to_string())?;
+                let n = geo.flush_dirty().await?;
                 if n > 0 {
                     tracing::debug!(job = JOB_ID, flushed = n, "geo cache flushed");
                 }

@@ -17,10 +17,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let geo = Arc::clone(&geo);
             Box::pin(async move {
-                let out = geo
-                    .re_resolve_unresolved()
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let out = geo.re_resolve_unresolved().await?;
                 if out.total > 0 {
                     tracing::info!(
                         job = JOB_ID,

@@ -17,7 +17,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let lifts = Arc::clone(&lifts);
             Box::pin(async move {
-                lifts.detect().await.map_err(|e| e.to_string())?;
+                lifts.detect().await?;
                 Ok(())
             })
         }),

@@ -21,7 +21,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let regeo = Arc::clone(&regeo);
             Box::pin(async move {
-                regeo.run_once().await.map_err(|e| e.to_string())?;
+                regeo.run_once().await?;
                 Ok(())
             })
         }),

@@ -16,7 +16,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let history = Arc::clone(&history);
             Box::pin(async move {
-                let n = history.sync_once().await.map_err(|e| e.to_string())?;
+                let n = history.sync_once().await?;
                 if n > 0 {
                     tracing::debug!(job = JOB_ID, archived = n, "history synced");
                 }

@@ -18,7 +18,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let top = Arc::clone(&top);
             Box::pin(async move {
-                top.refresh_if_stale().await.map_err(|e| e.to_string())?;
+                top.refresh_if_stale().await?;
                 Ok(())
             })
         }),

@@ -17,17 +17,18 @@ use tokio_cron_scheduler::JobScheduler;
 
 use crate::state::AppState;
 
-pub use scheduler::{JobFn, JobSpec, RegisterError, Schedule, register};
+pub use scheduler::{JobError, JobFn, JobMonitor, JobSpec, RegisterError, Schedule, register};
 
 /// Registers every job of the application.
 pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<(), RegisterError> {
-    register(scheduler, geo_flush::spec(state)).await?;
-    register(scheduler, geo_re_resolve::spec(state)).await?;
-    register(scheduler, geo_cleanup::spec(state)).await?;
-    register(scheduler, history_sync::spec(state)).await?;
-    register(scheduler, history_regeo::spec(state)).await?;
-    register(scheduler, history_lifts::spec(state)).await?;
-    register(scheduler, history_top::spec(state)).await?;
-    register(scheduler, session_cleanup::spec(state)).await?;
+    let jobs = &state.jobs;
+    register(scheduler, jobs, geo_flush::spec(state)).await?;
+    register(scheduler, jobs, geo_re_resolve::spec(state)).await?;
+    register(scheduler, jobs, geo_cleanup::spec(state)).await?;
+    register(scheduler, jobs, history_sync::spec(state)).await?;
+    register(scheduler, jobs, history_regeo::spec(state)).await?;
+    register(scheduler, jobs, session_cleanup::spec(state)).await?;
+    register(scheduler, jobs, history_lifts::spec(state)).await?;
+    register(scheduler, jobs, history_top::spec(state)).await?;
     Ok(())
 }

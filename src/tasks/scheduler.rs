@@ -1,7 +1,9 @@
 //! Registering a background job is one call: [`register`] takes a [`JobSpec`] (stable id,
 //! schedule, async body) and adds it to the `tokio-cron-scheduler` with a no-overlap guard
 //! (a run still going makes the next tick skip) and error logging (a failing run logs and the
-//! job lives on). It knows nothing about what the jobs do.
+//! job lives on). Every run's outcome goes to the [`JobMonitor`]: last success, last error
+//! (time and message) and the per-job failure counter of `/metrics`, which health reports.
+//! It knows nothing about what the jobs do.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use tokio_cron_scheduler::{Job, JobScheduler};
+
+pub use crate::services::job_monitor::JobMonitor;
 
 /// When a job runs.
 #[derive(Debug, Clone)]
@@ -19,8 +23,23 @@ pub enum Schedule {
     Cron(String),
 }
 
-/// The body of a job: returns an error text to log on failure.
-pub type JobFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+/// Why a run failed: any error with its cause chain (each job's own `thiserror` type).
+pub type JobError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The body of a job.
+pub type JobFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+
+/// The message of an error followed by its causes (`a: b: c`).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// One job: a stable id used in logs, when it runs and what it does.
 #[derive(Clone)]
@@ -31,42 +50,49 @@ pub struct JobSpec {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot register job `{id}`: {message}")]
+#[error("cannot register job `{id}`")]
 pub struct RegisterError {
     pub id: &'static str,
-    pub message: String,
+    #[source]
+    pub source: tokio_cron_scheduler::JobSchedulerError,
 }
 
-/// Wraps `spec.run` with the no-overlap guard and logging, then adds it to `scheduler`.
-pub async fn register(scheduler: &JobScheduler, spec: JobSpec) -> Result<(), RegisterError> {
+/// Wraps `spec.run` with the no-overlap guard, logging and `monitor`, then adds it to
+/// `scheduler`.
+pub async fn register(
+    scheduler: &JobScheduler,
+    monitor: &JobMonitor,
+    spec: JobSpec,
+) -> Result<(), RegisterError> {
     let id = spec.id;
     let running = Arc::new(AtomicBool::new(false));
-    let body = guarded(id, spec.run, running);
+    monitor.known(id);
+    let body = guarded(id, spec.run, running, monitor.clone());
     let job = match &spec.schedule {
         Schedule::Every(every) => Job::new_repeated_async(*every, move |_uuid, _lock| body()),
         Schedule::Cron(expr) => Job::new_async(expr.as_str(), move |_uuid, _lock| body()),
     }
-    .map_err(|e| RegisterError {
-        id,
-        message: e.to_string(),
-    })?;
-    scheduler.add(job).await.map_err(|e| RegisterError {
-        id,
-        message: e.to_string(),
-    })?;
+    .map_err(|source| RegisterError { id, source })?;
+    scheduler
+        .add(job)
+        .await
+        .map_err(|source| RegisterError { id, source })?;
     tracing::info!(job = id, schedule = ?spec.schedule, "job registered");
     Ok(())
 }
 
-/// The body as the scheduler calls it: skips when the previous run is still going, logs errors.
+/// The body as the scheduler calls it: skips when the previous run is still going, logs errors
+/// and records each outcome in `monitor`.
 pub fn guarded(
     id: &'static str,
     run: JobFn,
     running: Arc<AtomicBool>,
+    monitor: JobMonitor,
 ) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync {
     move || {
         let run = Arc::clone(&run);
         let running = Arc::clone(&running);
+        let monitor = monitor.clone();
         Box::pin(async move {
             if running.swap(true, Ordering::AcqRel) {
                 tracing::debug!(job = id, "previous run still going; skipping this tick");
@@ -76,13 +102,23 @@ pub fn guarded(
             // Run in its own task so a panic inside the job cannot take the guard with it.
             let outcome = tokio::spawn(run()).await;
             match outcome {
-                Ok(Ok(())) => tracing::debug!(
-                    job = id,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "job finished"
-                ),
-                Ok(Err(e)) => tracing::error!(job = id, error = %e, "job failed"),
-                Err(e) => tracing::error!(job = id, error = %e, "job crashed"),
+                Ok(Ok(())) => {
+                    tracing::debug!(
+                        job = id,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "job finished"
+                    );
+                    monitor.succeeded(id);
+                }
+                Ok(Err(e)) => {
+                    let message = error_chain(e.as_ref());
+                    tracing::error!(job = id, error = %message, "job failed");
+                    monitor.failed(id, message);
+                }
+                Err(e) => {
+                    tracing::error!(job = id, error = %e, "job crashed");
+                    monitor.failed(id, format!("the job crashed: {e}"));
+                }
             }
             running.store(false, Ordering::Release);
         })
@@ -92,6 +128,8 @@ pub fn guarded(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::job_monitor::JobStatus;
+    use prometheus::IntCounterVec;
     use std::sync::atomic::AtomicUsize;
 
     fn counting_job(runs: Arc<AtomicUsize>, hold: Duration, fail: bool) -> JobFn {
@@ -100,11 +138,7 @@ mod tests {
             Box::pin(async move {
                 runs.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(hold).await;
-                if fail {
-                    Err("boom".to_string())
-                } else {
-                    Ok(())
-                }
+                if fail { Err("boom".into()) } else { Ok(()) }
             })
         })
     }
@@ -116,6 +150,7 @@ mod tests {
             "test",
             counting_job(Arc::clone(&runs), Duration::from_millis(200), false),
             Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
         );
         let first = tokio::spawn(body());
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -133,14 +168,58 @@ mod tests {
             "failing",
             counting_job(Arc::clone(&runs), Duration::ZERO, true),
             Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
         );
         body().await;
         body().await;
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         let panicking: JobFn = Arc::new(|| Box::pin(async { panic!("job bug") }));
-        let body = guarded("panicking", panicking, Arc::new(AtomicBool::new(false)));
+        let body = guarded(
+            "panicking",
+            panicking,
+            Arc::new(AtomicBool::new(false)),
+            JobMonitor::default(),
+        );
         body().await;
         body().await; // still callable: the guard was released after the crash
+    }
+
+    #[tokio::test]
+    async fn each_outcome_is_recorded_with_its_time_and_failures_are_counted_per_job() {
+        let counter = IntCounterVec::new(
+            prometheus::Opts::new("job_failures_total", "test"),
+            &["job"],
+        )
+        .expect("counter");
+        let monitor = JobMonitor::new(counter.clone());
+        monitor.known("idle");
+        let failing = guarded(
+            "failing",
+            counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, true),
+            Arc::new(AtomicBool::new(false)),
+            monitor.clone(),
+        );
+        failing().await;
+        failing().await;
+        let passing = guarded(
+            "passing",
+            counting_job(Arc::new(AtomicUsize::new(0)), Duration::ZERO, false),
+            Arc::new(AtomicBool::new(false)),
+            monitor.clone(),
+        );
+        passing().await;
+        let jobs = monitor.snapshot();
+        assert_eq!(jobs["idle"], JobStatus::default());
+        let f = &jobs["failing"];
+        assert!(f.failing && f.last_success.is_none() && f.failures == 2);
+        assert_eq!(
+            f.last_error.as_ref().map(|e| e.message.as_str()),
+            Some("boom")
+        );
+        let p = &jobs["passing"];
+        assert!(!p.failing && p.last_success.is_some() && p.last_error.is_none());
+        assert_eq!(counter.with_label_values(&["failing"]).get(), 2);
+        assert_eq!(counter.with_label_values(&["passing"]).get(), 0);
     }
 
     #[tokio::test]
@@ -149,6 +228,7 @@ mod tests {
         let runs = Arc::new(AtomicUsize::new(0));
         register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "every_second",
                 schedule: Schedule::Every(Duration::from_secs(1)),
@@ -159,6 +239,7 @@ mod tests {
         .expect("interval job");
         register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "cron",
                 schedule: Schedule::Cron("0 30 3 * * *".into()),
@@ -169,6 +250,7 @@ mod tests {
         .expect("cron job");
         let bad = register(
             &scheduler,
+            &JobMonitor::default(),
             JobSpec {
                 id: "bad_cron",
                 schedule: Schedule::Cron("30 3 * * *".into()),

@@ -17,7 +17,7 @@ pub fn spec(state: &AppState) -> JobSpec {
         run: Arc::new(move || {
             let auth = Arc::clone(&auth);
             Box::pin(async move {
-                let n = auth.cleanup().await.map_err(|e| e.to_string())?;
+                let n = auth.cleanup().await?;
                 if n > 0 {
                     tracing::info!(job = JOB_ID, deleted = n, "expired sessions deleted");
                 }

@@ -3,8 +3,9 @@
 // routes the user to /setup (503 setup_required) or /login (401). It holds no UI state; pages call
 // the typed `api` functions below.
 import type {
-  AuditEntry, BanRow, ByCountry, ByJail, Health, JailBan, JailDetail, JailSummary, Lookup, Origin,
-  Page, Range, Session, Status, Token, Trend, User, Role,
+  ActiveBans, AuditPage, BanPage, BanResponse, ByCountry, ByJail, CreatedToken, Health, IgnoreList, JailAction,
+  JailBans, JailDetail, JailList, Lookup, MapSettings, Origin, Range, Role, Session, SetupStatus, Status, TokenList,
+  Trend, UnbanAllResponse, UnbanResponse, User, UserList,
 } from './types';
 
 export class ApiError extends Error {
@@ -111,9 +112,9 @@ export interface Filters {
 
 export const api = {
   health: () => request<Health>('/health', { noRedirect: true }),
-  setupState: () => request<{ completed: boolean }>('/setup', { noRedirect: true }),
+  setupState: () => request<SetupStatus>('/setup', { noRedirect: true }),
   setup: (username: string, password: string) =>
-    request<{ username: string; role: Role }>('/setup', { method: 'POST', body: { username, password }, noRedirect: true }),
+    request<User>('/setup', { method: 'POST', body: { username, password }, noRedirect: true }),
   login: (username: string, password: string) =>
     request<Session>('/auth/login', { method: 'POST', body: { username, password }, noRedirect: true }),
   logout: () => request<void>('/auth/logout', { method: 'POST', noRedirect: true }),
@@ -121,49 +122,49 @@ export const api = {
 
   status: () => request<Status>('/dashboard/status'),
   bans: (f: Filters & { page?: number; page_size?: number; country?: string | null }) =>
-    request<Page<BanRow>>('/dashboard/bans', { query: { ...f } }),
+    request<BanPage>('/dashboard/bans', { query: { ...f } }),
   byCountry: (f: Filters) => request<ByCountry>('/dashboard/bans/by-country', { query: { ...f } }),
-  trend: (f: Filters) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
-  byJail: (f: Filters) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),
+  trend: (f: Filters & { country?: string | null }) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
+  byJail: (f: Filters & { country?: string | null }) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),
 
-  activeBans: () => request<{ items: JailBan[]; total: number }>('/bans/active'),
+  activeBans: () => request<ActiveBans>('/bans/active'),
   ban: (ip: string, jail: string) =>
-    request<{ ip: string; jail: string; newly_banned: boolean }>('/bans', { method: 'POST', body: { ip, jail } }),
+    request<BanResponse>('/bans', { method: 'POST', body: { ip, jail } }),
   unban: (ip: string, jail: string | null) =>
-    request<{ ip: string; jails: string[]; unbanned: number }>('/bans', { method: 'DELETE', body: { ip, jail } }),
-  unbanAll: () => request<{ count: number }>('/bans/all', { method: 'DELETE' }),
+    request<UnbanResponse>('/bans', { method: 'DELETE', body: { ip, jail } }),
+  unbanAll: () => request<UnbanAllResponse>('/bans/all', { method: 'DELETE' }),
 
-  jails: () => request<{ items: JailSummary[] }>('/jails'),
+  jails: () => request<JailList>('/jails'),
   jail: (name: string) => request<JailDetail>(`/jails/${encodeURIComponent(name)}`),
   jailAction: (name: string, action: 'start' | 'stop' | 'reload') =>
-    request<{ jail: string; action: string; ok: boolean }>(`/jails/${encodeURIComponent(name)}/${action}`, { method: 'POST' }),
-  reloadAll: () => request<unknown>('/jails/reload-all', { method: 'POST' }),
+    request<JailAction>(`/jails/${encodeURIComponent(name)}/${action}`, { method: 'POST' }),
+  reloadAll: () => request<JailAction>('/jails/reload-all', { method: 'POST' }),
   addIgnore: (name: string, ip: string) =>
-    request<{ items: string[] }>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'POST', body: { ip } }),
+    request<IgnoreList>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'POST', body: { ip } }),
   removeIgnore: (name: string, ip: string) =>
-    request<{ items: string[] }>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'DELETE', body: { ip } }),
+    request<IgnoreList>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'DELETE', body: { ip } }),
   setIgnoreSelf: (name: string, enabled: boolean) =>
-    request<unknown>(`/jails/${encodeURIComponent(name)}/ignoreself`, { method: 'POST', body: { enabled } }),
+    request<JailAction>(`/jails/${encodeURIComponent(name)}/ignoreself`, { method: 'POST', body: { enabled } }),
   jailBanned: (name: string, q: { page: number; page_size: number; search?: string }) =>
-    request<Page<JailBan>>(`/jails/${encodeURIComponent(name)}/banned`, { query: { ...q } }),
+    request<JailBans>(`/jails/${encodeURIComponent(name)}/banned`, { query: { ...q } }),
 
   lookup: (ip: string) => request<Lookup>(`/geo/lookup/${encodeURIComponent(ip)}`),
 
-  users: () => request<{ items: User[] }>('/users'),
+  users: () => request<UserList>('/users'),
   createUser: (username: string, password: string, role: Role) =>
     request<User>('/users', { method: 'POST', body: { username, password, role } }),
   updateUser: (id: number, patch: { role?: Role; password?: string }) =>
     request<User>(`/users/${id}`, { method: 'PATCH', body: patch }),
   deleteUser: (id: number) => request<void>(`/users/${id}`, { method: 'DELETE' }),
 
-  tokens: () => request<{ items: Token[] }>('/tokens'),
+  tokens: () => request<TokenList>('/tokens'),
   createToken: (name: string, role: Role | undefined, expires_in_days: number | undefined) =>
-    request<Token & { token: string }>('/tokens', { method: 'POST', body: { name, role, expires_in_days } }),
+    request<CreatedToken>('/tokens', { method: 'POST', body: { name, role, expires_in_days } }),
   deleteToken: (id: number) => request<void>(`/tokens/${id}`, { method: 'DELETE' }),
 
-  audit: (page: number, page_size: number) => request<Page<AuditEntry>>('/audit', { query: { page, page_size } }),
+  audit: (page: number, page_size: number) => request<AuditPage>('/audit', { query: { page, page_size } }),
 
-  mapSettings: () => request<{ thresholds: [number, number, number] }>('/settings/map'),
+  mapSettings: () => request<MapSettings>('/settings/map'),
   setMapSettings: (thresholds: [number, number, number]) =>
-    request<{ thresholds: [number, number, number] }>('/settings/map', { method: 'PUT', body: { thresholds } }),
+    request<MapSettings>('/settings/map', { method: 'PUT', body: { thresholds } }),
 };

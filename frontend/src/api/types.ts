@@ -1,9 +1,49 @@
-// Types of the BanGUI REST API v1 as documented in the contract. Pure declarations, no logic.
+// Names the pages use for the API's JSON, all taken from `schema.d.ts`, which openapi-typescript
+// generates from the OpenAPI document the backend serves (`openapi.json` beside it; both are
+// regenerated and checked by scripts/checks/30-frontend-api-types). No shape is written here by
+// hand except where the document has none (noted below).
+import type { components } from './schema';
 
-export type Role = 'admin' | 'operator' | 'viewer';
+type Schemas = components['schemas'];
+
+export type Role = Schemas['Role'];
+export type Session = Schemas['SessionInfo'];
+export type Geo = Schemas['GeoInfo'];
+export type Status = Schemas['ServerStatus'];
+export type BanRow = Schemas['BanRow'];
+export type BanPage = Schemas['BanPage'];
+export type ByCountry = Schemas['ByCountry'];
+export type Trend = Schemas['Trend'];
+export type ByJail = Schemas['ByJail'];
+export type JailSummary = Schemas['JailSummary'];
+export type JailDetail = Schemas['JailDetail'];
+export type JailBans = Schemas['JailBans'];
+export type JailBan = JailBans['items'][number];
+export type ActiveBans = Schemas['ActiveBans'];
+export type Lookup = Schemas['LookupResponse'];
+export type User = Schemas['UserView'];
+export type UserList = Schemas['UserList'];
+export type Token = Schemas['TokenView'];
+export type CreatedToken = Schemas['CreatedTokenView'];
+export type TokenList = Schemas['TokenList'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditPage = Schemas['AuditPage'];
+export type JailList = Schemas['JailList'];
+export type JailAction = Schemas['JailAction'];
+export type IgnoreList = Schemas['IgnoreList'];
+export type MapSettings = Schemas['MapSettings'];
+export type SetupStatus = Schemas['SetupStatus'];
+export type BanResponse = Schemas['BanOutcome'];
+export type UnbanResponse = Schemas['UnbanOutcome'];
+export type UnbanAllResponse = Schemas['UnbanAllResponse'];
+
+// The document describes `range` and `origin` as free strings (their values are in the
+// parameter descriptions); the dashboard offers exactly these.
 export type Range = '24h' | '7d' | '30d' | '365d';
 export type Origin = 'all' | 'selfblock' | 'blocklist';
 
+// `GET /health` has no response schema in the document (its body is built by hand in
+// routes/health.rs); this is its shape until the backend documents it.
 export interface Health {
   status: 'ok' | 'degraded' | 'unavailable';
   version: string;
@@ -17,139 +57,4 @@ export interface Health {
     error: string | null;
   };
   scheduler: { state: string };
-}
-
-export interface Session {
-  username: string;
-  role: Role;
-  expires_at: string;
-  auth?: 'session' | 'token';
-}
-
-export interface Geo {
-  country_code: string | null;
-  country_name: string | null;
-  geoname_id: number | null;
-  continent: string | null;
-  asn: number | null;
-  org: string | null;
-  network: string | null;
-  source: 'mmdb' | 'ipapi' | null;
-  db_version: string | null;
-}
-
-export interface Status {
-  online: boolean;
-  version: string | null;
-  socket: string;
-  jails: number;
-  currently_banned: number;
-  currently_failed: number;
-  total_banned: number;
-  total_failed: number;
-  error: string | null;
-}
-
-export interface BanRow {
-  ip: string;
-  jail: string;
-  banned_at: string;
-  ban_ends_at: string | null;
-  bantime_seconds: number;
-  bancount: number;
-  origin: 'selfblock' | 'blocklist';
-  geo: Geo | null;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  page_size: number;
-}
-
-export interface ByCountry {
-  countries: Record<string, number>;
-  country_names: Record<string, string>;
-  unresolved: number;
-  total: number;
-}
-
-export interface Trend {
-  range: Range;
-  bucket_seconds: number;
-  buckets: { start: string; count: number }[];
-}
-
-export interface ByJail {
-  jails: { jail: string; count: number }[];
-}
-
-export interface JailSummary {
-  name: string;
-  currently_failed: number;
-  total_failed: number;
-  currently_banned: number;
-  total_banned: number;
-}
-
-export interface JailDetail {
-  name: string;
-  counters: Omit<JailSummary, 'name'>;
-  settings: {
-    bantime: number;
-    findtime: number;
-    maxretry: number;
-    maxmatches: number;
-    logpath: string[];
-    ignoreip: string[];
-    ignoreself: boolean;
-    failregex: string[];
-    ignoreregex: string[];
-    datepattern: string | null;
-    actions: string[];
-    backend: string;
-  };
-}
-
-export interface JailBan {
-  ip: string;
-  banned_at: string;
-  ban_ends_at: string | null;
-  geo: Geo | null;
-}
-
-export interface Lookup {
-  ip: string;
-  geo: Geo | null;
-  banned_in: string[];
-}
-
-export interface User {
-  id: number;
-  username: string;
-  role: Role;
-  created_at: string;
-}
-
-export interface Token {
-  id: number;
-  name: string;
-  role: Role;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string | null;
-  auth: string | null;
-  client_ip: string | null;
-  action: string;
-  target: string | null;
-  result: string;
-  details: unknown;
 }

@@ -1,49 +1,71 @@
 // Table of ban rows with flag + country name, ASN/org, jail, time and end of ban. Optional
-// per-row unban button (shown only when the caller allows writes). Presentation only.
-import type { BanRow } from '../api/types';
-import { countryName, flagEmoji, formatAsn, formatBanEnd, formatDateTime } from '../lib/format';
+// per-row unban button (shown only when the caller allows writes). On a phone each row becomes a
+// labelled card (the cells' data-label), so no column is lost. Presentation only.
+import type { BanRow, Geo } from '../api/types';
+import { Flag } from '../lib/flags';
+import { countryName, formatAsn, formatBanEnd, formatDateTime } from '../lib/format';
+import { TableWrap } from './feedback';
 
 export function CountryCell({ code, name }: { code: string | null | undefined; name?: string | null }) {
   if (!code) return <span className="muted">Unknown</span>;
   return (
     <span className="country">
-      <span aria-hidden="true" className="flag">{flagEmoji(code)}</span> {countryName(code, name)}
+      <Flag code={code} /> {countryName(code, name)}
     </span>
   );
 }
 
-export function BanTable({ rows, onUnban, caption }: { rows: BanRow[]; onUnban?: (row: BanRow) => void; caption?: string }) {
+/** True when rows were geolocated but none has ASN data: the ASN database is missing. */
+export function lacksAsnData(geos: (Geo | null | undefined)[]): boolean {
+  return geos.length > 0 && geos.some((g) => g) && geos.every((g) => !g || (g.asn == null && !g.org));
+}
+
+export function AsnNote({ geos }: { geos: (Geo | null | undefined)[] }) {
+  if (!lacksAsnData(geos)) return null;
   return (
-    <div className="table-wrap">
-      <table className="data" data-testid="ban-table">
-        {caption && <caption>{caption}</caption>}
-        <thead>
-          <tr>
-            <th scope="col">IP</th>
-            <th scope="col">Country</th>
-            <th scope="col">ASN / Organisation</th>
-            <th scope="col">Jail</th>
-            <th scope="col">Banned at</th>
-            <th scope="col">Ban ends</th>
-            {onUnban && <th scope="col"><span className="sr-only">Actions</span></th>}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={`${r.jail}/${r.ip}/${r.banned_at}`} data-ip={r.ip}>
-              <td><code>{r.ip}</code>{r.origin === 'blocklist' && <span className="tag">blocklist</span>}</td>
-              <td><CountryCell code={r.geo?.country_code} name={r.geo?.country_name} /></td>
-              <td>{formatAsn(r.geo?.asn, r.geo?.org)}</td>
-              <td>{r.jail}</td>
-              <td>{formatDateTime(r.banned_at)}</td>
-              <td>{formatBanEnd(r.ban_ends_at)}</td>
-              {onUnban && (
-                <td><button type="button" className="small" onClick={() => onUnban(r)} aria-label={`Unban ${r.ip} from ${r.jail}`}>Unban</button></td>
-              )}
+    <p className="muted small" data-testid="asn-note">
+      No ASN / organisation is known for these addresses: no ASN database is configured (set BANGUI_GEOIP_ASN_DB_PATH to a GeoLite2-ASN file).
+    </p>
+  );
+}
+
+export function BanTable({ rows, onUnban, caption, label = 'Bans' }: {
+  rows: BanRow[]; onUnban?: (row: BanRow) => void; caption?: string; label?: string;
+}) {
+  return (
+    <>
+      <TableWrap label={label}>
+        <table className="data stackable" data-testid="ban-table">
+          {caption && <caption>{caption}</caption>}
+          <thead>
+            <tr>
+              <th scope="col">IP</th>
+              <th scope="col">Country</th>
+              <th scope="col">ASN / Organisation</th>
+              <th scope="col">Jail</th>
+              <th scope="col">Banned at</th>
+              <th scope="col">Ban ends</th>
+              {onUnban && <th scope="col"><span className="sr-only">Actions</span></th>}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.jail}/${r.ip}/${r.banned_at}`} data-ip={r.ip}>
+                <td data-label="IP"><code>{r.ip}</code>{r.origin === 'blocklist' && <span className="tag">blocklist</span>}</td>
+                <td data-label="Country"><CountryCell code={r.geo?.country_code} name={r.geo?.country_name} /></td>
+                <td data-label="ASN">{formatAsn(r.geo?.asn, r.geo?.org)}</td>
+                <td data-label="Jail">{r.jail}</td>
+                <td data-label="Banned at">{formatDateTime(r.banned_at)}</td>
+                <td data-label="Ban ends">{formatBanEnd(r.ban_ends_at)}</td>
+                {onUnban && (
+                  <td><button type="button" className="small" onClick={() => onUnban(r)} aria-label={`Unban ${r.ip} from ${r.jail}`}>Unban</button></td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableWrap>
+      <AsnNote geos={rows.map((r) => r.geo)} />
+    </>
   );
 }

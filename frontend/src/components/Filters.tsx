@@ -2,7 +2,8 @@
 // the dashboard and the map share them. No data loading here.
 import { useSearchParams } from 'react-router-dom';
 import type { Origin, Range } from '../api/types';
-import { countryName, flagEmoji } from '../lib/format';
+import { Flag } from '../lib/flags';
+import { countryName } from '../lib/format';
 
 const RANGES: { value: Range; label: string }[] = [
   { value: '24h', label: 'Last 24 hours' },
@@ -40,7 +41,8 @@ export function useFilters() {
   return { range, origin, country, set };
 }
 
-export function FilterBar() {
+/** `names`: the server's country names (the same the lists show), keyed by code. */
+export function FilterBar({ names = {}, updating = false }: { names?: Record<string, string>; updating?: boolean }) {
   const { range, origin, country, set } = useFilters();
   return (
     <div className="filters" role="group" aria-label="Filters">
@@ -58,11 +60,12 @@ export function FilterBar() {
       </label>
       {country && (
         <span className="chip" data-testid="country-filter">
-          {flagEmoji(country)} {countryName(country)}
-          <button type="button" className="link" aria-label={`Clear country filter ${countryName(country)}`}
+          <Flag code={country} /> {countryName(country, names[country])}
+          <button type="button" className="link" aria-label={`Clear country filter ${countryName(country, names[country])}`}
             onClick={() => set('country', null)}>×</button>
         </span>
       )}
+      {updating && <span className="updating" role="status" data-testid="updating">Updating…</span>}
     </div>
   );
 }

@@ -1,26 +1,35 @@
 // Server status bar: fail2ban online/offline (naming the socket when offline) and the headline
-// counters. Presentation of one Status value; the caller polls.
+// counters. Presentation of one Status value; the caller polls. When fail2ban is offline the
+// counters are "unknown", not 0 (its bans are still in the firewall); when the status could not be
+// refreshed at all (BanGUI unreachable) the badge says so instead of keeping a stale "online".
 import type { Status } from '../api/types';
 import { formatCount } from '../lib/format';
 
-export function StatusBar({ status, intervalSeconds }: { status: Status; intervalSeconds: number }) {
+export function StatusBar({ status, stale = false, intervalSeconds }: { status: Status; stale?: boolean; intervalSeconds: number }) {
+  const known = status.online && !stale;
+  const count = (n: number) => (known ? formatCount(n) : 'unknown');
   return (
-    <section className="statusbar" aria-label="Server status" data-online={status.online}>
-      <span className={`pill ${status.online ? 'ok' : 'bad'}`}>
-        {status.online ? `fail2ban online${status.version ? ` (v${status.version})` : ''}` : 'fail2ban offline'}
-      </span>
-      {!status.online && (
+    <section className="statusbar" aria-label="Server status" data-online={stale ? 'unknown' : status.online}>
+      {stale ? (
+        <span className="pill warn">status unknown</span>
+      ) : (
+        <span className={`pill ${status.online ? 'ok' : 'bad'}`}>
+          {status.online ? `fail2ban online${status.version ? ` (v${status.version})` : ''}` : 'fail2ban offline'}
+        </span>
+      )}
+      {!stale && !status.online && (
         <span className="status-error" role="alert">
           Cannot reach fail2ban at <code>{status.socket}</code>
-          {status.error ? `: ${status.error}` : ''}. Start fail2ban-server or fix BANGUI_FAIL2BAN_SOCKET.
+          {status.error && !status.error.includes(status.socket) ? `: ${status.error}` : ''}. Start fail2ban-server or fix BANGUI_FAIL2BAN_SOCKET.
+          Bans already in the firewall stay in force.
         </span>
       )}
       <dl className="counters">
-        <div><dt>Jails</dt><dd>{formatCount(status.jails)}</dd></div>
-        <div><dt>Banned now</dt><dd data-testid="currently-banned">{formatCount(status.currently_banned)}</dd></div>
-        <div><dt>Failing now</dt><dd>{formatCount(status.currently_failed)}</dd></div>
-        <div><dt>Total banned</dt><dd>{formatCount(status.total_banned)}</dd></div>
-        <div><dt>Total failed</dt><dd>{formatCount(status.total_failed)}</dd></div>
+        <div><dt>Jails</dt><dd>{count(status.jails)}</dd></div>
+        <div><dt>Banned now</dt><dd data-testid="currently-banned">{count(status.currently_banned)}</dd></div>
+        <div><dt>Failing now</dt><dd>{count(status.currently_failed)}</dd></div>
+        <div title="Counted by fail2ban since it last started, in all jails"><dt>Banned since fail2ban start</dt><dd>{count(status.total_banned)}</dd></div>
+        <div title="Counted by fail2ban since it last started, in all jails"><dt>Failed since fail2ban start</dt><dd>{count(status.total_failed)}</dd></div>
       </dl>
       <span className="muted small">Refreshes every {intervalSeconds} s</span>
     </section>

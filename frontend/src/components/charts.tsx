@@ -1,40 +1,67 @@
 // Own SVG charts: the ban trend (bar chart over zero-filled buckets) and the top-countries bar
-// list. Pure presentation of API values; no library.
+// list. Pure presentation of API values; no library. Buckets are whole hours/days/weeks ending
+// with the current one, so the last bucket is usually still running: it is drawn hatched and
+// named "so far", so a partial week does not look like a collapse.
 import type { Trend } from '../api/types';
-import { countryName, flagEmoji, formatCount } from '../lib/format';
+import { Flag } from '../lib/flags';
+import { countryName, formatBans, formatCount } from '../lib/format';
 
-export function TrendChart({ trend }: { trend: Trend }) {
+function bucketLabel(iso: string, bucketSeconds: number, spanSeconds: number): string {
+  const d = new Date(iso);
+  if (bucketSeconds >= 86400) return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
+  // More than a day of hourly bars: the time alone would be ambiguous.
+  return spanSeconds > 86400 ? `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}` : time;
+}
+
+function unitName(bucketSeconds: number): string {
+  if (bucketSeconds >= 7 * 86400) return 'week';
+  if (bucketSeconds >= 86400) return 'day';
+  return 'hour';
+}
+
+export function TrendChart({ trend, now = new Date() }: { trend: Trend; now?: Date }) {
   const w = 640;
   const h = 160;
-  const pad = { l: 36, r: 8, t: 8, b: 22 };
+  const pad = { l: 44, r: 8, t: 8, b: 22 };
   const n = trend.buckets.length;
   const max = Math.max(1, ...trend.buckets.map((b) => b.count));
   const total = trend.buckets.reduce((s, b) => s + b.count, 0);
   const bw = n > 0 ? (w - pad.l - pad.r) / n : 0;
   const y = (c: number) => pad.t + (h - pad.t - pad.b) * (1 - c / max);
-  const label = (iso: string | undefined) => {
-    if (!iso) return '';
-    const d = new Date(iso);
-    return trend.bucket_seconds < 86400
-      ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false })
-      : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-  };
+  const span = n * trend.bucket_seconds;
+  const last = trend.buckets[n - 1];
+  const lastPartial = !!last && new Date(last.start).getTime() + trend.bucket_seconds * 1000 > now.getTime();
+  const unit = unitName(trend.bucket_seconds);
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Ban trend: ${total} bans in ${n} buckets, peak ${max === 1 && total === 0 ? 0 : max}`} data-testid="trend-chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Ban trend: ${formatBans(total)} in ${n} ${unit}s, peak ${formatCount(total === 0 ? 0 : max)}${lastPartial ? `; the last ${unit} is still running` : ''}`} data-testid="trend-chart">
+        <defs>
+          <pattern id="partial-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect width="6" height="6" className="hatch-bg" />
+            <line x1="0" y1="0" x2="0" y2="6" className="hatch-line" strokeWidth="3" />
+          </pattern>
+        </defs>
         <line x1={pad.l} x2={w - pad.r} y1={y(0)} y2={y(0)} className="axis" />
-        <text x={pad.l - 4} y={y(max) + 4} textAnchor="end" className="tick">{max}</text>
+        <text x={pad.l - 4} y={y(max) + 4} textAnchor="end" className="tick">{formatCount(max)}</text>
         <text x={pad.l - 4} y={y(0)} textAnchor="end" className="tick">0</text>
-        {trend.buckets.map((b, i) => (
-          <rect key={b.start} x={pad.l + i * bw + bw * 0.1} width={Math.max(1, bw * 0.8)} y={y(b.count)}
-            height={Math.max(0, y(0) - y(b.count))} className="bar" data-count={b.count}>
-            <title>{`${new Date(b.start).toLocaleString()}: ${b.count} bans`}</title>
-          </rect>
-        ))}
-        <text x={pad.l} y={h - 4} className="tick">{label(trend.buckets[0]?.start)}</text>
-        <text x={w - pad.r} y={h - 4} textAnchor="end" className="tick">{label(trend.buckets[n - 1]?.start)}</text>
+        {trend.buckets.map((b, i) => {
+          const partial = lastPartial && i === n - 1;
+          return (
+            <rect key={b.start} x={pad.l + i * bw + bw * 0.1} width={Math.max(1, bw * 0.8)} y={y(b.count)}
+              height={Math.max(0, y(0) - y(b.count))} className={partial ? 'bar partial' : 'bar'} data-count={b.count}
+              data-partial={partial ? 'true' : undefined}>
+              <title>{`${new Date(b.start).toLocaleString()}: ${formatBans(b.count)}${partial ? ` (this ${unit} so far)` : ''}`}</title>
+            </rect>
+          );
+        })}
+        {last && <text x={pad.l} y={h - 4} className="tick">{bucketLabel(trend.buckets[0]!.start, trend.bucket_seconds, span)}</text>}
+        {last && <text x={w - pad.r} y={h - 4} textAnchor="end" className="tick">{bucketLabel(last.start, trend.bucket_seconds, span)}</text>}
       </svg>
-      <figcaption className="muted small">{formatCount(total)} bans; one bar per {Math.round(trend.bucket_seconds / 3600) >= 24 ? `${Math.round(trend.bucket_seconds / 86400)} day(s)` : `${Math.max(1, Math.round(trend.bucket_seconds / 3600))} hour(s)`}</figcaption>
+      <figcaption className="muted small">
+        {formatBans(total)}; one bar per {unit}.
+        {lastPartial && <> <span className="partial-key" aria-hidden="true" /> The last bar is this {unit} so far.</>}
+      </figcaption>
     </figure>
   );
 }
@@ -51,10 +78,10 @@ export function TopCountries({ countries, names, limit = 10, onSelect }: {
         <li key={cc}>
           {onSelect ? (
             <button type="button" className="link" onClick={() => onSelect(cc)} aria-label={`Show bans from ${countryName(cc, names[cc])}`}>
-              <span aria-hidden="true">{flagEmoji(cc)}</span> {countryName(cc, names[cc])}
+              <Flag code={cc} /> {countryName(cc, names[cc])}
             </button>
           ) : (
-            <span><span aria-hidden="true">{flagEmoji(cc)}</span> {countryName(cc, names[cc])}</span>
+            <span><Flag code={cc} /> {countryName(cc, names[cc])}</span>
           )}
           <span className="barwrap" aria-hidden="true"><span className="hbar" style={{ width: `${(count / max) * 100}%` }} /></span>
           <span className="num">{formatCount(count)}</span>

@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import {
-  countryName, explainError, flagEmoji, formatAsn, formatBanEnd, formatDuration, hasRole, thresholdLevel,
+  countryName, explainError, formatBans, formatCount, quantileThresholds, formatAsn, formatBanEnd, formatDateTime, formatDuration, hasRole, thresholdLevel,
 } from './format';
-
-describe('flagEmoji', () => {
-  it('turns an alpha-2 code into a pair of regional indicator symbols', () => {
-    expect(flagEmoji('DE')).toBe('\u{1F1E9}\u{1F1EA}');
-    expect(flagEmoji('us')).toBe('\u{1F1FA}\u{1F1F8}');
-  });
-  it('returns nothing for missing or malformed codes', () => {
-    expect(flagEmoji(null)).toBe('');
-    expect(flagEmoji('DEU')).toBe('');
-    expect(flagEmoji('1A')).toBe('');
-  });
-});
 
 describe('countryName', () => {
   it('prefers the name the server supplied', () => {
@@ -38,6 +26,18 @@ describe('formatDuration', () => {
   });
   it('calls negative durations permanent', () => {
     expect(formatDuration(-1)).toBe('permanent');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('reads a number as seconds since the epoch, as the users API sends created_at', () => {
+    const iso = '2026-03-04T05:06:00Z';
+    expect(formatDateTime(Date.parse(iso) / 1000)).toBe(formatDateTime(iso));
+    expect(formatDateTime(Date.parse(iso) / 1000)).toMatch(/2026/);
+  });
+  it('shows a dash for nothing', () => {
+    expect(formatDateTime(null)).toBe('—');
+    expect(formatDateTime(undefined)).toBe('—');
   });
 });
 
@@ -94,7 +94,38 @@ describe('explainError', () => {
   it('tells how long to wait when rate limited', () => {
     expect(explainError(new ApiError(429, 'rate_limited', 'Too many attempts.', null, 30))).toContain('in 30 s');
   });
+  it('names the socket once although the server message names it too', () => {
+    const e = new ApiError(502, 'fail2ban_unavailable', 'cannot connect to /run/f2b.sock: refused', { socket: '/run/f2b.sock' });
+    expect(explainError(e).split('/run/f2b.sock')).toHaveLength(2);
+  });
+  it('does not repeat the wait when the server message already gives it', () => {
+    const text = explainError(new ApiError(429, 'rate_limited', 'Too many attempts; retry in 1 s.', null, 1));
+    expect(text).toBe('Too many attempts; retry in 1 s.');
+  });
   it('passes other messages through', () => {
     expect(explainError(new ApiError(400, 'invalid_ip', 'not an IP'))).toBe('not an IP');
+  });
+});
+
+describe('formatCount and formatBans', () => {
+  it('formats every count with the same thousands separators', () => {
+    expect(formatCount(50011)).toBe((50011).toLocaleString());
+    expect(formatBans(1)).toBe('1 ban');
+    expect(formatBans(8771)).toBe(`${(8771).toLocaleString()} bans`);
+  });
+});
+
+describe('quantileThresholds', () => {
+  it('scales with the data so that a busy year does not paint everything the top colour', () => {
+    const year = Array.from({ length: 60 }, (_, i) => 100 + i * 50);
+    const t = quantileThresholds(year);
+    const top = year.filter((c) => thresholdLevel(c, t) === 4).length;
+    expect(top).toBeLessThan(year.length / 4);
+    expect(t[0]).toBeLessThan(t[1]);
+    expect(t[1]).toBeLessThan(t[2]);
+  });
+  it('stays strictly ascending for tiny or empty data', () => {
+    expect(quantileThresholds([])).toEqual([2, 3, 4]);
+    expect(quantileThresholds([1, 1, 1])).toEqual([2, 3, 4]);
   });
 });

@@ -3,14 +3,6 @@
 import { ApiError } from '../api/client';
 import type { Role } from '../api/types';
 
-/** Emoji flag from an ISO 3166-1 alpha-2 code ("DE" -> 🇩🇪); empty for anything else. */
-export function flagEmoji(code: string | null | undefined): string {
-  if (!code || !/^[A-Za-z]{2}$/.test(code)) return '';
-  const base = 0x1f1e6;
-  const up = code.toUpperCase();
-  return String.fromCodePoint(base + up.charCodeAt(0) - 65, base + up.charCodeAt(1) - 65);
-}
-
 /** English country name for an alpha-2 code, preferring a name the server supplied. */
 export function countryName(code: string | null | undefined, supplied?: string | null): string {
   if (supplied) return supplied;
@@ -23,10 +15,13 @@ export function countryName(code: string | null | undefined, supplied?: string |
   }
 }
 
-/** Date and time in the browser's locale, 24-hour clock; "—" when absent or invalid. */
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
+/**
+ * Date and time in the browser's locale, 24-hour clock; "—" when absent or invalid. Takes an
+ * RFC 3339 string or, as some API fields carry, a number of seconds since the Unix epoch.
+ */
+export function formatDateTime(when: string | number | null | undefined): string {
+  if (when === null || when === undefined || when === '') return '—';
+  const d = new Date(typeof when === 'number' ? when * 1000 : when);
   if (Number.isNaN(d.getTime())) return '—';
   return d.toLocaleString(undefined, {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
@@ -50,8 +45,8 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** End of a ban: "permanent" for null, otherwise the date plus the time left relative to `now`. */
-export function formatBanEnd(iso: string | null, now: Date = new Date()): string {
-  if (iso === null) return 'permanent';
+export function formatBanEnd(iso: string | null | undefined, now: Date = new Date()): string {
+  if (iso === null || iso === undefined) return 'permanent';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const left = (d.getTime() - now.getTime()) / 1000;
@@ -59,10 +54,15 @@ export function formatBanEnd(iso: string | null, now: Date = new Date()): string
   return `${formatDateTime(iso)} (in ${formatDuration(left)})`;
 }
 
-/** Thousands separators in the browser's locale. */
+/** Thousands separators in the browser's locale; every count on every page goes through this. */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
   return n.toLocaleString();
+}
+
+/** "1 ban", "8,771 bans". */
+export function formatBans(n: number): string {
+  return `${formatCount(n)} ban${n === 1 ? '' : 's'}`;
 }
 
 /** "AS3320 Deutsche Telekom AG", "AS3320", the org alone, or "—". */
@@ -86,7 +86,10 @@ export function explainError(err: unknown): string {
     switch (err.code) {
       case 'fail2ban_unavailable': {
         const socket = socketOf(err.details);
-        return `fail2ban is not reachable${socket ? ` at socket ${socket}` : ''}. Start fail2ban-server and check that BanGUI may access the socket. (${err.message})`;
+        const head = `fail2ban is not reachable${socket ? ` at socket ${socket}` : ''}.`;
+        // The server's message usually names the socket too; say it once.
+        const cause = socket && err.message.includes(socket) ? '' : ` (${err.message})`;
+        return `${head} Start fail2ban-server and check that BanGUI may access the socket.${cause}`;
       }
       case 'network_error':
         return `${err.message} Check that the bangui service is running, then reload the page.`;
@@ -95,6 +98,8 @@ export function explainError(err: unknown): string {
       case 'csrf_required':
         return `${err.message} Reload the page and try again.`;
       case 'rate_limited':
+        // The server's message may already say when; add the wait only when it does not.
+        if (/\b(retry|try again)\b/i.test(err.message)) return err.message;
         return `${err.message} Try again${err.retryAfter !== null ? ` in ${err.retryAfter} s` : ' later'}.`;
       case 'jail_not_found':
         return `${err.message} The jail may be stopped; start it on the Jails page.`;
@@ -126,4 +131,19 @@ export function thresholdLevel(count: number, thresholds: readonly [number, numb
   if (count >= thresholds[1]) return 3;
   if (count >= thresholds[0]) return 2;
   return 1;
+}
+
+/**
+ * Thresholds that fit the data instead of fixed numbers: the 50th, 80th and 95th percentiles of
+ * the non-zero counts (strictly ascending, at least 2, 3, 4), so a year of bans does not turn
+ * every country into the top colour and a quiet day still shows differences.
+ */
+export function quantileThresholds(counts: readonly number[]): [number, number, number] {
+  const xs = counts.filter((c) => c > 0).sort((a, b) => a - b);
+  if (xs.length === 0) return [2, 3, 4];
+  const q = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * (xs.length - 1)))]!;
+  const t0 = Math.max(2, q(0.5));
+  const t1 = Math.max(t0 + 1, q(0.8));
+  const t2 = Math.max(t1 + 1, q(0.95));
+  return [t0, t1, t2];
 }

@@ -1,31 +1,30 @@
 // Dashboard: status bar (polled), filters, ban table (polled, paged, country-filterable), trend
 // chart, top countries. Reads filters from the URL so the map links straight here.
 import { useState } from 'react';
-import { api } from '../api/client';
-import type { Status } from '../api/types';
+import { BANS_POLL_MS, queries, STATUS_POLL_MS, useApi } from '../api/queries';
 import { BanTable } from '../components/BanTable';
 import { TopCountries, TrendChart } from '../components/charts';
-import { Empty, ErrorBanner, Loading } from '../components/feedback';
+import { Empty, ErrorBanner, Loading, usePageTitle } from '../components/feedback';
 import { FilterBar, useFilters } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { StatusBar } from '../components/StatusBar';
-import { formatCount } from '../lib/format';
-import { BANS_POLL_MS, STATUS_POLL_MS, usePoll } from '../lib/usePoll';
+import { formatBans, formatCount } from '../lib/format';
 
 const PAGE_SIZE = 50;
 
 export function StatusSection() {
-  const st = usePoll<Status>(() => api.status(), [], STATUS_POLL_MS);
+  const st = useApi(queries.status());
   if (st.loading && !st.data) return <Loading label="Loading server status…" />;
   return (
     <>
       <ErrorBanner error={st.error} onRetry={st.reload} />
-      {st.data && <StatusBar status={st.data} intervalSeconds={STATUS_POLL_MS / 1000} />}
+      {st.data && <StatusBar status={st.data} stale={!!st.error} intervalSeconds={STATUS_POLL_MS / 1000} />}
     </>
   );
 }
 
 export function DashboardPage() {
+  usePageTitle('Dashboard');
   const { range, origin, country, set } = useFilters();
   const [page, setPage] = useState(1);
   const key = `${range}/${origin}/${country ?? ''}`;
@@ -34,34 +33,37 @@ export function DashboardPage() {
     setLastKey(key);
     setPage(1);
   }
-  const bans = usePoll(() => api.bans({ range, origin, country, page, page_size: PAGE_SIZE }), [range, origin, country, page], BANS_POLL_MS);
-  const trend = usePoll(() => api.trend({ range, origin }), [range, origin], BANS_POLL_MS);
-  const byCountry = usePoll(() => api.byCountry({ range, origin }), [range, origin], BANS_POLL_MS);
-  const byJail = usePoll(() => api.byJail({ range, origin }), [range, origin], BANS_POLL_MS);
+  const bans = useApi(queries.bans({ range, origin, country, page, page_size: PAGE_SIZE }));
+  // Trend and per-jail counts follow the country filter; the country ranking shows every country.
+  const trend = useApi(queries.trend({ range, origin, country }));
+  const byCountry = useApi(queries.byCountry({ range, origin }));
+  const byJail = useApi(queries.byJail({ range, origin, country }));
+  const updating = bans.updating || trend.updating || byCountry.updating || byJail.updating;
+  const busy = (u: boolean) => ({ 'aria-busy': u, className: u ? 'is-updating' : undefined });
 
   return (
     <>
       <h1>Dashboard</h1>
       <StatusSection />
-      <FilterBar />
+      <FilterBar names={byCountry.data?.country_names} updating={updating} />
       <div className="grid2">
         <section className="card" aria-labelledby="trend-h">
-          <h2 id="trend-h">Ban trend</h2>
+          <h2 id="trend-h">Ban trend{country ? ` (${country})` : ''}</h2>
           <ErrorBanner error={trend.error} onRetry={trend.reload} />
-          {trend.loading && !trend.data ? <Loading /> : trend.data && <TrendChart trend={trend.data} />}
+          {trend.loading && !trend.data ? <Loading /> : trend.data && <div {...busy(trend.updating)}><TrendChart trend={trend.data} /></div>}
         </section>
         <section className="card" aria-labelledby="top-h">
           <h2 id="top-h">Top countries</h2>
           <ErrorBanner error={byCountry.error} onRetry={byCountry.reload} />
           {byCountry.loading && !byCountry.data ? <Loading /> : byCountry.data && (
-            <>
+            <div {...busy(byCountry.updating)}>
               <TopCountries countries={byCountry.data.countries} names={byCountry.data.country_names} onSelect={(cc) => set('country', cc)} />
-              {byCountry.data.unresolved > 0 && <p className="muted small">{byCountry.data.unresolved} bans without a known country.</p>}
-            </>
+              {byCountry.data.unresolved > 0 && <p className="muted small">{formatBans(byCountry.data.unresolved)} without a known country.</p>}
+            </div>
           )}
           {byJail.data && byJail.data.jails.length > 0 && (
             <>
-              <h3 id="jail-h">By jail</h3>
+              <h3 id="jail-h">By jail{country ? ` (${country})` : ''}</h3>
               <ul className="plain" aria-labelledby="jail-h" data-testid="by-jail">
                 {byJail.data.jails.map((j) => (
                   <li key={j.jail} className="row between"><span>{j.jail}</span><span>{formatCount(j.count)}</span></li>
@@ -72,15 +74,15 @@ export function DashboardPage() {
         </section>
       </div>
       <section className="card" aria-labelledby="bans-h">
-        <h2 id="bans-h">Bans {bans.data && <span className="muted small">({bans.data.total} total, refreshes every {BANS_POLL_MS / 1000} s)</span>}</h2>
+        <h2 id="bans-h">Bans {bans.data && <span className="muted small">({formatCount(bans.data.total)} in this range, refreshes every {BANS_POLL_MS / 1000} s)</span>}</h2>
         <ErrorBanner error={bans.error} onRetry={bans.reload} />
         {bans.loading && !bans.data ? <Loading label="Loading bans…" /> : bans.data && (
           bans.data.items.length === 0
             ? <Empty>No bans in this time range{country ? ' for this country' : ''}. They appear here as soon as fail2ban bans an address.</Empty>
-            : <>
-                <BanTable rows={bans.data.items} />
+            : <div {...busy(bans.updating)}>
+                <BanTable rows={bans.data.items} label="Bans in this range" />
                 <Pager page={page} pageSize={PAGE_SIZE} total={bans.data.total} onPage={setPage} />
-              </>
+              </div>
         )}
       </section>
     </>

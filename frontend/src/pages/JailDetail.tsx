@@ -2,26 +2,31 @@
 // paging and per-row unban. Write controls only for operators and admins.
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { api } from '../api/client';
+import { api, ApiError } from '../api/client';
+import { BANS_POLL_MS, queries, useApi } from '../api/queries';
 import { useAuth } from '../auth';
-import { CountryCell } from '../components/BanTable';
-import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
+import { AsnNote, CountryCell } from '../components/BanTable';
+import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
 import { Pager } from '../components/Pager';
 import { explainError, formatAsn, formatBanEnd, formatCount, formatDateTime, formatDuration, hasRole } from '../lib/format';
-import { BANS_POLL_MS, usePoll } from '../lib/usePoll';
 
 const PAGE_SIZE = 25;
 
+function sameError(a: unknown, b: unknown): boolean {
+  return a instanceof ApiError && b instanceof ApiError ? a.code === b.code : false;
+}
+
 export function JailDetailPage() {
   const { name = '' } = useParams();
+  usePageTitle(`Jail ${name}`);
   const { session } = useAuth();
   const canWrite = hasRole(session?.role, 'operator');
   const toast = useToast();
   const confirm = useConfirm();
-  const detail = usePoll(() => api.jail(name), [name]);
+  const detail = useApi(queries.jail(name));
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState('');
-  const banned = usePoll(() => api.jailBanned(name, { page, page_size: PAGE_SIZE, search: search.trim() || undefined }), [name, page, search], BANS_POLL_MS);
+  const banned = useApi(queries.jailBanned(name, { page, page_size: PAGE_SIZE, search: search.trim() || undefined }));
   const [newIgnore, setNewIgnore] = useState('');
 
   const run = async (fn: () => Promise<unknown>, done: string, after: () => void) => {
@@ -115,31 +120,33 @@ export function JailDetailPage() {
         </>
       )}
       <section className="card" aria-labelledby="banned-h">
-        <h2 id="banned-h">Banned addresses {banned.data && <span className="muted small">({banned.data.total}, refreshes every {BANS_POLL_MS / 1000} s)</span>}</h2>
+        <h2 id="banned-h">Banned addresses {banned.data && <span className="muted small">({formatCount(banned.data.total)}, refreshes every {BANS_POLL_MS / 1000} s)</span>}</h2>
         <label>Search by prefix<input type="search" name="search" value={search} onChange={(e) => { setSearch(e.target.value); setPage(1); }} placeholder="203.0." /></label>
-        <ErrorBanner error={banned.error} onRetry={banned.reload} />
+        {/* The same cause (fail2ban offline, jail stopped) is already shown above: say it once. */}
+        {!(detail.error && banned.error && sameError(detail.error, banned.error)) && <ErrorBanner error={banned.error} onRetry={banned.reload} />}
         {banned.loading && !banned.data ? <Loading /> : banned.data && (banned.data.items.length === 0
           ? <Empty>{search ? 'No banned address matches this prefix.' : 'No address is banned in this jail.'}</Empty>
           : (
             <>
-              <div className="table-wrap">
-                <table className="data">
+              <TableWrap label={`Addresses banned in ${name}`}>
+                <table className="data stackable">
                   <thead><tr><th scope="col">IP</th><th scope="col">Country</th><th scope="col">ASN / Organisation</th><th scope="col">Banned at</th><th scope="col">Ban ends</th>{canWrite && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>
                   <tbody>
                     {banned.data.items.map((b) => (
                       <tr key={b.ip} data-ip={b.ip}>
-                        <td><code>{b.ip}</code></td>
-                        <td><CountryCell code={b.geo?.country_code} name={b.geo?.country_name} /></td>
-                        <td>{formatAsn(b.geo?.asn, b.geo?.org)}</td>
-                        <td>{formatDateTime(b.banned_at)}</td>
-                        <td>{formatBanEnd(b.ban_ends_at)}</td>
+                        <td data-label="IP"><code>{b.ip}</code></td>
+                        <td data-label="Country"><CountryCell code={b.geo?.country_code} name={b.geo?.country_name} /></td>
+                        <td data-label="ASN">{formatAsn(b.geo?.asn, b.geo?.org)}</td>
+                        <td data-label="Banned at">{formatDateTime(b.banned_at)}</td>
+                        <td data-label="Ban ends">{formatBanEnd(b.ban_ends_at)}</td>
                         {canWrite && <td><button type="button" className="small" aria-label={`Unban ${b.ip}`}
                           onClick={() => run(() => api.unban(b.ip, name), `${b.ip} unbanned from ${name}.`, () => { banned.reload(); detail.reload(); })}>Unban</button></td>}
                       </tr>
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
+              <AsnNote geos={banned.data.items.map((b) => b.geo)} />
               <Pager page={page} pageSize={PAGE_SIZE} total={banned.data.total} onPage={setPage} />
             </>
           ))}

@@ -3,27 +3,30 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api } from '../api/client';
+import { queries, STATUS_POLL_MS, useApi, useRefreshAll } from '../api/queries';
 import type { Lookup } from '../api/types';
 import { useAuth } from '../auth';
 import { CountryCell } from '../components/BanTable';
-import { Empty, ErrorBanner, Loading, useConfirm, useToast } from '../components/feedback';
+import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
 import { explainError, formatAsn, formatCount, hasRole } from '../lib/format';
-import { STATUS_POLL_MS, usePoll } from '../lib/usePoll';
 
 export function JailsPage() {
+  usePageTitle('Jails');
   const { session } = useAuth();
   const canWrite = hasRole(session?.role, 'operator');
   const toast = useToast();
   const confirm = useConfirm();
-  const jails = usePoll(() => api.jails(), [], STATUS_POLL_MS);
+  const jails = useApi(queries.jails());
+  const refreshAll = useRefreshAll();
   const [busy, setBusy] = useState<string | null>(null);
 
+  /** Runs an action; its outcome is one toast: `done`, or what `fn` returns as its own message. */
   const act = async (label: string, fn: () => Promise<unknown>, done: string) => {
     setBusy(label);
     try {
-      await fn();
-      toast(done);
-      jails.reload();
+      const said = await fn();
+      toast(typeof said === 'string' ? said : done);
+      refreshAll();
     } catch (err) {
       toast(explainError(err), 'error');
     } finally {
@@ -44,7 +47,7 @@ export function JailsPage() {
               <button type="button" disabled={busy !== null} onClick={() => act('reload-all', () => api.reloadAll(), 'All jails reloaded.')}>Reload all</button>
               <button type="button" className="danger" disabled={busy !== null} onClick={async () => {
                 if (await confirm('Unban every address?', 'This removes every active ban in every jail. Attackers can connect again immediately.', 'Unban all'))
-                  await act('unban-all', async () => { const r = await api.unbanAll(); toast(`${r.count} addresses unbanned.`); }, 'Unban all finished.');
+                  await act('unban-all', async () => { const r = await api.unbanAll(); return `${formatCount(r.count)} address${r.count === 1 ? '' : 'es'} unbanned.`; }, 'Unban all finished.');
               }}>Unban all…</button>
             </div>
           )}
@@ -53,8 +56,8 @@ export function JailsPage() {
         {jails.loading && !jails.data ? <Loading label="Loading jails…" /> : jails.data && (jails.data.items.length === 0
           ? <Empty>fail2ban runs no jails. Enable a jail in its configuration and reload.</Empty>
           : (
-            <div className="table-wrap">
-              <table className="data" data-testid="jails-table">
+            <TableWrap label="Jails">
+              <table className="data stackable" data-testid="jails-table">
                 <thead>
                   <tr>
                     <th scope="col">Jail</th>
@@ -69,12 +72,12 @@ export function JailsPage() {
                   {jails.data.items.map((j) => (
                     <tr key={j.name} data-jail={j.name}>
                       <th scope="row"><Link to={`/jails/${encodeURIComponent(j.name)}`}>{j.name}</Link></th>
-                      <td className="num">{formatCount(j.currently_failed)}</td>
-                      <td className="num">{formatCount(j.total_failed)}</td>
-                      <td className="num">{formatCount(j.currently_banned)}</td>
-                      <td className="num">{formatCount(j.total_banned)}</td>
+                      <td className="num" data-label="Failing now">{formatCount(j.currently_failed)}</td>
+                      <td className="num" data-label="Failed total">{formatCount(j.total_failed)}</td>
+                      <td className="num" data-label="Banned now">{formatCount(j.currently_banned)}</td>
+                      <td className="num" data-label="Banned total">{formatCount(j.total_banned)}</td>
                       {canWrite && (
-                        <td className="row">
+                        <td className="actions">
                           {(['reload', 'stop'] as const).map((a) => (
                             <button key={a} type="button" className="small" disabled={busy !== null}
                               onClick={async () => {
@@ -88,14 +91,14 @@ export function JailsPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           ))}
         {canWrite && <StartJailForm onDone={(name) => act(`start-${name}`, () => api.jailAction(name, 'start'), `Jail ${name} started.`)} />}
       </section>
       {canWrite && (
         <div className="grid2">
-          <BanForm jails={names} onChanged={jails.reload} />
-          <UnbanForm jails={names} onChanged={jails.reload} />
+          <BanForm jails={names} onChanged={refreshAll} />
+          <UnbanForm jails={names} onChanged={refreshAll} />
         </div>
       )}
       <LookupForm />
@@ -128,8 +131,8 @@ function BanForm({ jails, onChanged }: { jails: string[]; onChanged: () => void 
       setIp('');
       onChanged();
     } catch (err) {
+      // Said once, in the form's banner, next to the fields it is about.
       setError(err);
-      toast(explainError(err), 'error');
     }
   };
   return (
@@ -163,8 +166,8 @@ function UnbanForm({ jails, onChanged }: { jails: string[]; onChanged: () => voi
       setIp('');
       onChanged();
     } catch (err) {
+      // Said once, in the form's banner, next to the fields it is about.
       setError(err);
-      toast(explainError(err), 'error');
     }
   };
   return (

@@ -3,9 +3,10 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api/client';
 import { useAuth } from '../auth';
-import { ErrorBanner } from '../components/feedback';
+import { ErrorBanner, usePageTitle } from '../components/feedback';
 
 export function LoginPage() {
+  usePageTitle('Sign in');
   const auth = useAuth();
   const nav = useNavigate();
   const loc = useLocation();

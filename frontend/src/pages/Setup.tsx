@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate } from 'react-router-dom';
 import { api } from '../api/client';
 import { useAuth } from '../auth';
-import { ErrorBanner, useToast } from '../components/feedback';
+import { ErrorBanner, usePageTitle, useToast } from '../components/feedback';
 
 /** Mirrors the server's policy so the user sees problems before submitting. */
 export function passwordProblem(pw: string): string | null {
@@ -14,6 +14,7 @@ export function passwordProblem(pw: string): string | null {
 }
 
 export function SetupPage() {
+  usePageTitle('Set up');
   const auth = useAuth();
   const nav = useNavigate();
   const toast = useToast();
