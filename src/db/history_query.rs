@@ -456,38 +456,28 @@ pub async fn lift_active(
     mark_lifted(pool, &ids, at, by).await
 }
 
-/// Per (ip, jail), bans since each of `since` (oldest first: the first bounds the read) with
-/// the IP's newest country and ASN and its newest ban, for the top-offender lists. One pass
-/// over the window on `history_time`; run it off the request path.
-pub async fn per_ip_and_jail(
+/// Every archived ban since `since`, one IP after the other (rows of one IP together, oldest
+/// first), streamed: read along `history_ip_time`, so SQLite neither groups nor sorts and
+/// nothing of the window is held in memory. For the top-offender lists, off the request path.
+pub fn bans_by_ip_since(
     pool: &SqlitePool,
-    since: [i64; 4],
-) -> Result<Vec<IpJailCounts>, sqlx::Error> {
+    since: i64,
+) -> futures_util::stream::BoxStream<'_, Result<IpBan, sqlx::Error>> {
     sqlx::query_as(
-        "SELECT ip, jail, origin, MAX(country_code) AS country_code, MAX(asn) AS asn, \
-           COUNT(*) AS n0, SUM(timeofban >= ?2) AS n1, SUM(timeofban >= ?3) AS n2, \
-           SUM(timeofban >= ?4) AS n3, MAX(timeofban) AS last \
-         FROM history INDEXED BY history_time WHERE timeofban >= ?1 GROUP BY ip, jail",
+        "SELECT ip, jail, origin, country_code, asn, timeofban \
+         FROM history INDEXED BY history_ip_time WHERE timeofban >= ?1 ORDER BY ip, timeofban",
     )
-    .bind(since[0])
-    .bind(since[1])
-    .bind(since[2])
-    .bind(since[3])
-    .fetch_all(pool)
-    .await
+    .bind(since)
+    .fetch(pool)
 }
 
-/// One row of [`per_ip_and_jail`]: `n[i]` counts the bans since `since[i]`.
+/// One row of [`bans_by_ip_since`].
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct IpJailCounts {
+pub struct IpBan {
     pub ip: String,
     pub jail: String,
     pub origin: String,
     pub country_code: Option<String>,
     pub asn: Option<i64>,
-    pub n0: i64,
-    pub n1: i64,
-    pub n2: i64,
-    pub n3: i64,
-    pub last: i64,
+    pub timeofban: i64,
 }
