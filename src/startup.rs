@@ -26,12 +26,15 @@ use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
+use crate::services::history_lifts::HistoryLifts;
+use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
+use crate::services::top_offenders::TopOffenders;
 use crate::state::AppState;
 use crate::{middleware, routes};
 
@@ -154,6 +157,19 @@ impl Application {
             Arc::clone(&rollups),
             writer,
         ));
+        let history_query = Arc::new(HistoryQueryService::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&geo),
+            Arc::clone(&rollups),
+            settings.fail2ban.database_path.clone(),
+        ));
+        let history_lifts = Arc::new(HistoryLifts::new(
+            pool.clone(),
+            fail2ban.clone(),
+            Arc::clone(&rollups),
+        ));
+        let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
             fail2ban.clone(),
@@ -183,6 +199,9 @@ impl Application {
             history,
             regeo,
             dashboard,
+            history_query,
+            history_lifts,
+            top_offenders,
             metrics,
             scheduler_running,
             jobs,

@@ -16,11 +16,14 @@ use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
+use crate::services::history_lifts::HistoryLifts;
+use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::server_settings::ServerSettingsService;
+use crate::services::top_offenders::TopOffenders;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -37,6 +40,9 @@ pub struct AppState {
     pub jails: JailService,
     pub server: ServerSettingsService,
     pub map_settings: MapSettingsService,
+    pub history_query: Arc<HistoryQueryService>,
+    pub history_lifts: Arc<HistoryLifts>,
+    pub top_offenders: Arc<TopOffenders>,
     pub metrics: Arc<Metrics>,
     pub scheduler_running: Arc<AtomicBool>,
     /// Outcomes of the background jobs' runs (for health and `/metrics`).

@@ -32,6 +32,8 @@ pub struct HistoryRow {
     pub asn: Option<i64>,
     pub geo_source: Option<String>,
     pub geo_build: Option<i64>,
+    /// When the ban was lifted before its end (migration 0005).
+    pub lifted_at: Option<i64>,
 }
 
 /// The geolocation stored on a row.
@@ -200,7 +202,7 @@ pub async fn purge_before_hour(pool: &SqlitePool, hour: i64) -> Result<u64, sqlx
 }
 
 const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, matches, origin, \
-                       country_code, asn, geo_source, geo_build";
+                       country_code, asn, geo_source, geo_build, lifted_at";
 
 /// A page of the ban list: bans since `since`, newest first (id breaks ties), optionally of one
 /// origin and one country.

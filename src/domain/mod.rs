@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod geo;
+pub mod history_query;
 pub mod ip;
 pub mod jail;
 pub mod query;

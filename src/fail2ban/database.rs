@@ -51,6 +51,13 @@ struct Row {
     data: Option<Vec<u8>>,
 }
 
+#[derive(sqlx::FromRow)]
+struct RowWithId {
+    rowid: i64,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
 impl From<Row> for BanRecord {
     fn from(r: Row) -> Self {
         let (failures, matches) = parse_data(r.data.as_deref());
@@ -304,6 +311,46 @@ impl Fail2banDb {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(BanRecord::from).collect())
+    }
+
+    /// Rows of one jail in `(timeofban, rowid)` order (newest first or oldest first) after a
+    /// cursor, within `[from, to)`, optionally of one address: `(rowid, record)`. One short
+    /// statement on fail2ban's `(jail, timeofban)` (or `ip`) index, at most `limit` rows.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn jail_rows(
+        &self,
+        jail: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+        ip: Option<&str>,
+        newest_first: bool,
+        after: Option<(i64, i64)>,
+        limit: u32,
+    ) -> Result<Vec<(i64, BanRecord)>, Fail2banDbError> {
+        let (cmp, order) = if newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let rows: Vec<RowWithId> = sqlx::query_as(sql(format!(
+            "SELECT rowid, {COLUMNS} FROM bans \
+             WHERE jail = ?1 AND timeofban >= ?2 AND timeofban < ?3 AND (?4 IS NULL OR ip = ?4) \
+             AND (?5 IS NULL OR timeofban {cmp} ?5 OR (timeofban = ?5 AND rowid {cmp} ?6)) \
+             ORDER BY timeofban {order}, rowid {order} LIMIT ?7"
+        )))
+        .bind(jail)
+        .bind(from.unwrap_or(i64::MIN))
+        .bind(to.unwrap_or(i64::MAX))
+        .bind(ip)
+        .bind(after.map(|a| a.0))
+        .bind(after.map_or(0, |a| a.1))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.rowid, BanRecord::from(r.row)))
+            .collect())
     }
 
     /// Number of rows in `bans`.

@@ -1,12 +1,14 @@
 //! `/api/v1/bans`: the active bans of every jail, ban, unban (one jail or all), unban all.
 //! The ban service parses input into `BanIp`/`JailName` first; an invalid IP is a 400 naming
-//! the value. Every change writes its audit record before it acts.
+//! the value. Every change writes its audit record before it acts; a successful unban is then
+//! recorded in the history (`HistoryLifts::record_unban`: the archived bans turn `lifted`).
 
 use actix_web::{delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::domain::BanIp;
 use crate::error::ApiError;
 use crate::services::bans::{ActiveBans, BanOutcome, UnbanOutcome};
 use crate::state::AppState;
@@ -92,6 +94,13 @@ pub async fn unban(
         Ok(state.bans.unban(&body.ip, jail).await?)
     })
     .await?;
+    // The outcome's address is the parsed one; a failed re-parse records nothing (never "all").
+    if let (false, Ok(ip)) = (outcome.jails.is_empty(), BanIp::parse(&outcome.ip)) {
+        state
+            .history_lifts
+            .record_unban(Some(ip), &outcome.jails, &caller.identity.username)
+            .await;
+    }
     Ok(web::Json(outcome))
 }
 
@@ -107,5 +116,9 @@ pub async fn unban_all(
         Ok(state.bans.unban_all().await?)
     })
     .await?;
+    state
+        .history_lifts
+        .record_unban(None, &[], &caller.identity.username)
+        .await;
     Ok(web::Json(UnbanAllResponse { count }))
 }

@@ -25,6 +25,7 @@ pub mod frontend;
 pub mod geo;
 pub mod guard;
 pub mod health;
+pub mod history;
 pub mod jails;
 pub mod metrics;
 pub mod openapi;
@@ -63,6 +64,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(openapi::configure)
                         .configure(geo::configure)
                         .configure(dashboard::configure)
+                        .configure(history::configure)
                         .configure(bans::configure)
                         .configure(jails::configure)
                         .configure(server::configure)

@@ -15,6 +15,7 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::db::{self, history};
+use crate::domain::history_query::BanState;
 use crate::domain::rollup::{Slice, Window, WindowAggregate};
 use crate::domain::time::rfc3339;
 use crate::domain::{GeoInfo, GeoSource, JailName, Origin, Page, TimeRange};
@@ -52,6 +53,8 @@ pub struct BanRow {
     pub bancount: i64,
     pub origin: String,
     pub geo: Option<GeoInfo>,
+    /// active, expired or lifted (unbanned before its end).
+    pub state: BanState,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -300,6 +303,7 @@ impl DashboardService {
         });
         BanRow {
             geo,
+            state: BanState::of(r.timeofban, r.bantime, r.lifted_at, db::now_epoch()),
             banned_at: rfc3339(r.timeofban),
             ban_ends_at: (r.bantime >= 0).then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
             bantime_seconds: r.bantime,

@@ -95,6 +95,12 @@ impl RollupStore {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Marks a committed archive change that moved no cell (a recorded lift), so that caches
+    /// of derived answers (ban-list pages, top offenders) are recomputed.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Follows a committed retention purge.
     pub fn drop_before(&self, hour: i64) {
         self.cells().drop_before(hour);

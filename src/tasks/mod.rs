@@ -6,8 +6,10 @@
 pub mod geo_cleanup;
 pub mod geo_flush;
 pub mod geo_re_resolve;
+pub mod history_lifts;
 pub mod history_regeo;
 pub mod history_sync;
+pub mod history_top;
 pub mod scheduler;
 pub mod session_cleanup;
 
@@ -26,5 +28,7 @@ pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<
     register(scheduler, jobs, history_sync::spec(state)).await?;
     register(scheduler, jobs, history_regeo::spec(state)).await?;
     register(scheduler, jobs, session_cleanup::spec(state)).await?;
+    register(scheduler, jobs, history_lifts::spec(state)).await?;
+    register(scheduler, jobs, history_top::spec(state)).await?;
     Ok(())
 }

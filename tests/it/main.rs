@@ -22,6 +22,8 @@ mod geo_cache;
 mod geo_fallback;
 mod geo_http;
 mod health;
+mod history_api;
+mod history_filters;
 mod layers;
 mod openapi;
 mod process;

@@ -212,6 +212,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/top-ips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The most banned IPs (count, jails, country, last seen) and ASNs of a range, from lists the
+         *     `history_top` job recomputes in the background (`computed_at` says when).
+         */
+        get: operations["top_ips"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/geo/lookup/{ip}": {
         parameters: {
             query?: never;
@@ -327,6 +347,67 @@ export interface paths {
         };
         /** Readiness: the own database answers. */
         get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every archived ban (or fail2ban's own rows), filtered, newest or oldest first, one page.
+         *     Continue with `cursor` (keyset) or jump with `page`.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every row of a history search (same parameters as /history; paging is ignored), streamed as
+         *     CSV or NDJSON in the order asked, with bounded memory whatever the size.
+         */
+        get: operations["export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/history/{ip}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One IP's story: every archived ban with its matched log lines, first and last seen, totals
+         *     per jail, the jails banning it now and the ignore lists covering it (live), geolocation and
+         *     ASN. An IP never banned has an empty timeline.
+         */
+        get: operations["ip_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -800,7 +881,14 @@ export interface components {
             ip: string;
             jail: string;
             origin: string;
+            /** @description active, expired or lifted (unbanned before its end). */
+            state: components["schemas"]["BanState"];
         };
+        /**
+         * @description A ban's state at a moment.
+         * @enum {string}
+         */
+        BanState: "active" | "expired" | "lifted";
         ByCountry: {
             /** @description ISO country code → bans. */
             countries: {
@@ -889,6 +977,57 @@ export interface components {
             /** @description IPs whose `last_seen` waits for the flush job. */
             touched_entries: number;
         };
+        /** @description One ban as a history row. */
+        HistoryItem: {
+            /** Format: int32 */
+            asn?: number | null;
+            /** @description Null for a permanent ban. */
+            ban_ends_at?: string | null;
+            /** Format: int64 */
+            bancount: number;
+            /** @description RFC 3339 UTC. */
+            banned_at: string;
+            /** Format: int64 */
+            bantime_seconds: number;
+            country_code?: string | null;
+            country_name?: string | null;
+            /** Format: int64 */
+            failures?: number | null;
+            host: string;
+            /**
+             * Format: int64
+             * @description Archive row id (rowid of fail2ban's `bans` with `source=fail2ban`).
+             */
+            id: number;
+            ip: string;
+            jail: string;
+            /** @description When the ban was lifted (unbanned before its end). */
+            lifted_at?: string | null;
+            /** @description `bangui:<user>` for an unban through BanGUI, `fail2ban` for one noticed elsewhere. */
+            lifted_by?: string | null;
+            /** @description `selfblock` or `blocklist`. */
+            origin: string;
+            state: components["schemas"]["BanState"];
+        };
+        /** @description A page of a history search. */
+        HistoryPage: {
+            items: components["schemas"]["HistoryItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor?: string | null;
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            page_size: number;
+            /** @description `archive` or `fail2ban`. */
+            source: string;
+            /**
+             * Format: int64
+             * @description Matching rows, counted up to 1,000.
+             */
+            total: number;
+            /** @description False when there are more than `total` rows. */
+            total_exact: boolean;
+        };
         IdleRequest: {
             on: boolean;
         };
@@ -901,6 +1040,31 @@ export interface components {
         };
         IgnoreSelfRequest: {
             enabled: boolean;
+        };
+        /** @description Everything known about one IP. */
+        IpHistory: {
+            /** @description Jails banning the IP now (live); null when fail2ban could not be asked. */
+            banned_in?: string[] | null;
+            /** @description Null when the archive has no ban of this IP. */
+            first_seen?: string | null;
+            geo?: null | components["schemas"]["GeoInfo"];
+            /**
+             * @description Jails whose ignore list covers the IP (live, lists at most 10 s old); null when fail2ban
+             *     could not be asked.
+             */
+            ignored_in?: string[] | null;
+            ip: string;
+            /** @description Bans per jail, most first. */
+            jails: components["schemas"]["JailTotal"][];
+            last_seen?: string | null;
+            /** @description Why the live part is missing. */
+            live_error?: string | null;
+            /** @description Every archived ban, newest first (at most 500). */
+            timeline: components["schemas"]["TimelineEntry"][];
+            /** @description True when the IP has more bans than the timeline shows. */
+            timeline_truncated: boolean;
+            /** Format: int64 */
+            total_bans: number;
         };
         JailAction: {
             action: string;
@@ -968,6 +1132,15 @@ export interface components {
             total_banned: number;
             /** Format: int64 */
             total_failed: number;
+        };
+        /** @description Bans of one IP in one jail. */
+        JailTotal: {
+            /** Format: int64 */
+            bans: number;
+            first_seen: string;
+            host: string;
+            jail: string;
+            last_seen: string;
         };
         LoginRequest: {
             password: string;
@@ -1099,6 +1272,11 @@ export interface components {
         SetupStatus: {
             completed: boolean;
         };
+        /** @description One ban of an IP's timeline with the log lines that caused it. */
+        TimelineEntry: components["schemas"]["HistoryItem"] & {
+            /** @description The matched log lines fail2ban stored with the ban. */
+            matches: string[];
+        };
         TokenList: {
             items: components["schemas"]["TokenView"][];
         };
@@ -1112,6 +1290,37 @@ export interface components {
             /** @description The first characters of the token, to recognise it. */
             prefix: string;
             role: components["schemas"]["Role"];
+        };
+        TopAsn: {
+            /** Format: int32 */
+            asn: number;
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: int64
+             * @description Distinct IPs of that ASN banned in the range.
+             */
+            ips: number;
+        };
+        TopIp: {
+            /** Format: int32 */
+            asn?: number | null;
+            /** Format: int64 */
+            count: number;
+            country_code?: string | null;
+            ip: string;
+            /** @description Jails that banned it in the range. */
+            jails: string[];
+            /** @description RFC 3339 UTC: its newest ban. */
+            last_seen: string;
+        };
+        TopIps: {
+            asns: components["schemas"]["TopAsn"][];
+            /** @description When the lists were computed; null before the first computation. */
+            computed_at?: string | null;
+            ips: components["schemas"]["TopIp"][];
+            origin: string;
+            range: string;
         };
         Trend: {
             /** Format: int64 */
@@ -1817,6 +2026,48 @@ export interface operations {
             };
         };
     };
+    top_ips: {
+        parameters: {
+            query?: {
+                /** @description 24h (default), 7d, 30d or 365d. */
+                range?: string | null;
+                /** @description all (default), selfblock or blocklist. */
+                origin?: string | null;
+                /** @description Entries per list (default 10, at most 100). */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopIps"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     lookup: {
         parameters: {
             query?: never;
@@ -2029,6 +2280,195 @@ export interface operations {
                 content?: never;
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query?: {
+                /** @description 24h, 7d, 30d or 365d back from now; or use from/to. Default: everything. */
+                range?: string | null;
+                /** @description Bans at or after: RFC 3339, a date (YYYY-MM-DD, UTC) or epoch seconds. */
+                from?: string | null;
+                /** @description Bans before: RFC 3339, a date or epoch seconds. */
+                to?: string | null;
+                jail?: string | null;
+                /** @description One address, or a CIDR network of at least /8 (IPv4) or /32 (IPv6). */
+                ip?: string | null;
+                /** @description ISO country code. */
+                country?: string | null;
+                /** @description AS number (64496 or AS64496). */
+                asn?: string | null;
+                /** @description all (default), selfblock or blocklist. */
+                origin?: string | null;
+                /** @description The fail2ban host the ban came from (`local`). */
+                host?: string | null;
+                /** @description active, expired or lifted. */
+                state?: string | null;
+                /** @description newest (default) or oldest. */
+                order?: string | null;
+                /** @description `next_cursor` of the previous page: continue after it (page numbers are ignored). */
+                cursor?: string | null;
+                /** @description 1-based page (default 1). */
+                page?: number | null;
+                /** @description Rows per page (default 100, at most 500). */
+                page_size?: number | null;
+                /**
+                 * @description archive (default) or fail2ban (fail2ban's own database; time, jail, IP, origin and
+                 *     active/expired state only).
+                 */
+                source?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description a parameter is invalid; details.field names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: {
+                /** @description 24h, 7d, 30d or 365d back from now; or use from/to. Default: everything. */
+                range?: string | null;
+                /** @description Bans at or after: RFC 3339, a date (YYYY-MM-DD, UTC) or epoch seconds. */
+                from?: string | null;
+                /** @description Bans before: RFC 3339, a date or epoch seconds. */
+                to?: string | null;
+                jail?: string | null;
+                /** @description One address, or a CIDR network of at least /8 (IPv4) or /32 (IPv6). */
+                ip?: string | null;
+                /** @description ISO country code. */
+                country?: string | null;
+                /** @description AS number (64496 or AS64496). */
+                asn?: string | null;
+                /** @description all (default), selfblock or blocklist. */
+                origin?: string | null;
+                /** @description The fail2ban host the ban came from (`local`). */
+                host?: string | null;
+                /** @description active, expired or lifted. */
+                state?: string | null;
+                /** @description newest (default) or oldest. */
+                order?: string | null;
+                /** @description `next_cursor` of the previous page: continue after it (page numbers are ignored). */
+                cursor?: string | null;
+                /** @description 1-based page (default 1). */
+                page?: number | null;
+                /** @description Rows per page (default 100, at most 500). */
+                page_size?: number | null;
+                /**
+                 * @description archive (default) or fail2ban (fail2ban's own database; time, jail, IP, origin and
+                 *     active/expired state only).
+                 */
+                source?: string | null;
+                /** @description csv (default) or ndjson. */
+                format?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv or application/x-ndjson; the rows of /history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description a parameter is invalid; details.field names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ip_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description IPv4 or IPv6 address */
+                ip: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IpHistory"];
+                };
+            };
+            /** @description not an IP address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

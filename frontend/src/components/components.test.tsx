@@ -13,7 +13,7 @@ import { ApiError } from '../api/client';
 
 const row: BanRow = {
   ip: '203.0.113.7', jail: 'sshd', banned_at: '2026-01-01T10:00:00Z', ban_ends_at: null, bantime_seconds: -1,
-  bancount: 1, origin: 'selfblock',
+  bancount: 1, origin: 'selfblock', state: 'active',
   geo: { country_code: 'DE', country_name: 'Germany', geoname_id: 1, continent: 'EU', asn: 3320, org: 'Telekom', network: '203.0.113.0/24', source: 'mmdb', db_version: null },
 };
 

@@ -1,0 +1,483 @@
+//! The SQL of history searches over the archive (`GET /api/v1/history`, its export, the lift
+//! detector and the top-offender lists), and the writes that record lifted bans.
+//!
+//! Every search is one index-ordered read that stops after the page: the most selective
+//! filter picks the index the read walks (`history_ip_time` for an IP or network,
+//! `history_lifted_time` / `history_end` + `history_permanent` for a state, `history_asn_time`,
+//! `history_country_time`, `history_jail_time`, else `history_time`); the other filters are
+//! checked on the rows met. Pages continue with a keyset cursor on `(timeofban, id)`; page
+//! numbers (OFFSET) exist for the UI's page jump. Counting is capped so that no request walks a
+//! whole window.
+
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+use crate::domain::Origin;
+use crate::domain::history_query::{
+    BanState, Cursor, HistoryFilter, HistoryQuery, IpFilter, Order,
+};
+
+use super::rollup::origin_text;
+
+/// One archived ban with its lift.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SearchRow {
+    pub id: i64,
+    pub host: String,
+    pub jail: String,
+    pub ip: String,
+    pub timeofban: i64,
+    pub bantime: i64,
+    pub bancount: i64,
+    pub failures: Option<i64>,
+    pub origin: String,
+    pub country_code: Option<String>,
+    pub asn: Option<i64>,
+    pub lifted_at: Option<i64>,
+    pub lifted_by: Option<String>,
+}
+
+/// One ban of an IP's timeline: a search row and its matched log lines (JSON array).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimelineRow {
+    #[sqlx(flatten)]
+    pub row: SearchRow,
+    pub matches: Option<String>,
+}
+
+const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, origin, \
+                       country_code, asn, lifted_at, lifted_by";
+
+/// Most rows one statement of a network search reads before filtering them exactly.
+const NET_CHUNK: u32 = 1_000;
+
+/// Rows of a network above which its page walks the time index instead of the IP index: a
+/// network this busy fills a page quickly in time order, while reading it by IP would sort all
+/// its rows.
+const DENSE_NETWORK: i64 = 2_000;
+
+/// Which index drives the read (`dense`: the IP filter is a network with many rows).
+fn driving_index(f: &HistoryFilter, dense: bool) -> &'static str {
+    if f.ip.is_some() && !dense {
+        "history_ip_time"
+    } else if f.state == Some(BanState::Lifted) {
+        "history_lifted_time"
+    } else if f.asn.is_some() {
+        "history_asn_time"
+    } else if f.country.is_some() {
+        "history_country_time"
+    } else if f.jail.is_some() {
+        "history_jail_time"
+    } else {
+        "history_time"
+    }
+}
+
+/// Whether the rows need the exact network check after the read (IPv6 networks).
+fn needs_post_filter(f: &HistoryFilter) -> bool {
+    matches!(f.ip, Some(IpFilter::Net(ipnet::IpNet::V6(_))))
+}
+
+/// `SELECT <what> FROM history INDEXED BY … WHERE <filters> [AND keyset]`.
+fn push_select(
+    qb: &mut QueryBuilder<Sqlite>,
+    f: &HistoryFilter,
+    now: i64,
+    cursor: Option<(Cursor, Order)>,
+    dense: bool,
+) {
+    let active_driven = f.state == Some(BanState::Active) && (f.ip.is_none() || dense);
+    if active_driven {
+        // Only bans whose end is in the future or that are permanent: two small index reads.
+        qb.push(" FROM history WHERE id IN (SELECT id FROM history INDEXED BY history_end WHERE timeofban + bantime > ");
+        qb.push_bind(now);
+        qb.push(" UNION ALL SELECT id FROM history INDEXED BY history_permanent WHERE bantime < 0 AND lifted_at IS NULL)");
+    } else {
+        qb.push(" FROM history INDEXED BY ");
+        qb.push(driving_index(f, dense));
+        qb.push(" WHERE 1");
+    }
+    if let Some(IpFilter::Addr(a)) = &f.ip {
+        // Equality keeps the IP index's (ip, timeofban) order: no sort.
+        qb.push(" AND ip = ");
+        qb.push_bind(a.to_string());
+    } else if let Some(ip) = &f.ip {
+        qb.push(" AND (");
+        for (i, (lo, hi)) in ip.text_ranges().into_iter().enumerate() {
+            if i > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(ip >= ");
+            qb.push_bind(lo);
+            qb.push(" AND ip < ");
+            qb.push_bind(hi);
+            qb.push(")");
+        }
+        qb.push(")");
+    }
+    if let Some(t) = f.from {
+        qb.push(" AND timeofban >= ");
+        qb.push_bind(t);
+    }
+    if let Some(t) = f.to {
+        qb.push(" AND timeofban < ");
+        qb.push_bind(t);
+    }
+    if let Some(j) = &f.jail {
+        qb.push(" AND jail = ");
+        qb.push_bind(j.as_str());
+    }
+    if let Some(c) = &f.country {
+        qb.push(" AND country_code = ");
+        qb.push_bind(c.as_str());
+    }
+    if let Some(a) = f.asn {
+        qb.push(" AND asn = ");
+        qb.push_bind(i64::from(a));
+    }
+    if f.origin != Origin::All {
+        qb.push(" AND origin = ");
+        qb.push_bind(origin_text(f.origin));
+    }
+    if let Some(h) = &f.host {
+        qb.push(" AND host = ");
+        qb.push_bind(h.as_str());
+    }
+    match f.state {
+        None => {}
+        Some(BanState::Lifted) => {
+            qb.push(" AND lifted_at IS NOT NULL");
+        }
+        Some(BanState::Active) => {
+            qb.push(" AND lifted_at IS NULL AND (bantime < 0 OR timeofban + bantime > ");
+            qb.push_bind(now);
+            qb.push(")");
+        }
+        Some(BanState::Expired) => {
+            qb.push(" AND lifted_at IS NULL AND bantime >= 0 AND timeofban + bantime <= ");
+            qb.push_bind(now);
+        }
+    }
+    if let Some((c, order)) = cursor {
+        let (cmp, strict) = match order {
+            Order::Newest => (" AND timeofban <= ", " OR id < "),
+            Order::Oldest => (" AND timeofban >= ", " OR id > "),
+        };
+        qb.push(cmp);
+        qb.push_bind(c.timeofban);
+        qb.push(match order {
+            Order::Newest => " AND (timeofban < ",
+            Order::Oldest => " AND (timeofban > ",
+        });
+        qb.push_bind(c.timeofban);
+        qb.push(strict);
+        qb.push_bind(c.id);
+        qb.push(")");
+    }
+}
+
+fn order_by(order: Order) -> &'static str {
+    match order {
+        Order::Newest => " ORDER BY timeofban DESC, id DESC",
+        Order::Oldest => " ORDER BY timeofban ASC, id ASC",
+    }
+}
+
+/// Whether the IP filter is a network with more than [`DENSE_NETWORK`] archived rows (one
+/// bounded count on the IP index).
+async fn dense_network(
+    pool: &SqlitePool,
+    f: &HistoryFilter,
+    threshold: i64,
+) -> Result<bool, sqlx::Error> {
+    if !matches!(f.ip, Some(IpFilter::Net(_))) {
+        return Ok(false);
+    }
+    let only_ip = HistoryFilter {
+        ip: f.ip,
+        ..HistoryFilter::default()
+    };
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
+    push_select(&mut qb, &only_ip, 0, None, false);
+    qb.push(" LIMIT ");
+    qb.push_bind(threshold.saturating_add(1));
+    qb.push(")");
+    let (n,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+    Ok(n > threshold)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn read(
+    pool: &SqlitePool,
+    f: &HistoryFilter,
+    order: Order,
+    cursor: Option<Cursor>,
+    limit: u32,
+    offset: u64,
+    now: i64,
+    dense: bool,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+    qb.push(COLUMNS);
+    push_select(&mut qb, f, now, cursor.map(|c| (c, order)), dense);
+    qb.push(order_by(order));
+    qb.push(" LIMIT ");
+    qb.push_bind(i64::from(limit));
+    if offset > 0 {
+        qb.push(" OFFSET ");
+        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+    }
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// One page of a search: at most `q.limit` rows in `q.order`, after `q.cursor` (or skipping
+/// `q.offset` rows). IPv6 networks are read in chunks and checked exactly.
+pub async fn search(
+    pool: &SqlitePool,
+    q: &HistoryQuery,
+    now: i64,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
+    search_with(pool, q, now, DENSE_NETWORK).await
+}
+
+/// [`search`] with the row count above which a network is read in time order (tests use a
+/// small one to cover both plans).
+pub async fn search_with(
+    pool: &SqlitePool,
+    q: &HistoryQuery,
+    now: i64,
+    dense_threshold: i64,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
+    let offset = if q.cursor.is_some() { 0 } else { q.offset };
+    let dense = dense_network(pool, &q.filter, dense_threshold).await?;
+    if !needs_post_filter(&q.filter) {
+        return read(
+            pool, &q.filter, q.order, q.cursor, q.limit, offset, now, dense,
+        )
+        .await;
+    }
+    let Some(ip) = q.filter.ip else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut skip = offset;
+    let mut cursor = q.cursor;
+    loop {
+        let raw = read(pool, &q.filter, q.order, cursor, NET_CHUNK, 0, now, dense).await?;
+        let full = raw.len() == NET_CHUNK as usize;
+        cursor = raw.last().map(|r| Cursor {
+            timeofban: r.timeofban,
+            id: r.id,
+        });
+        for r in raw {
+            if !ip.contains(&r.ip) {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            out.push(r);
+            if out.len() >= q.limit as usize {
+                return Ok(out);
+            }
+        }
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// How many rows match, counting at most `cap` (`(n, exact)`; `exact` is false when there are
+/// more than `cap`).
+pub async fn count_capped(
+    pool: &SqlitePool,
+    f: &HistoryFilter,
+    now: i64,
+    cap: u32,
+) -> Result<(u64, bool), sqlx::Error> {
+    if needs_post_filter(f) {
+        // IPv6 networks: the text ranges are a superset; count the exact matches.
+        let q = HistoryQuery {
+            filter: f.clone(),
+            order: Order::Newest,
+            cursor: None,
+            offset: 0,
+            limit: cap.saturating_add(1),
+        };
+        let n = search(pool, &q, now).await?.len() as u64;
+        return Ok((n.min(u64::from(cap)), n <= u64::from(cap)));
+    }
+    // Counting needs no order: the IP index (if any) is always the bounded read.
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
+    push_select(&mut qb, f, now, None, false);
+    qb.push(" LIMIT ");
+    qb.push_bind(i64::from(cap) + 1);
+    qb.push(")");
+    let (n,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+    let n = n.max(0) as u64;
+    Ok((n.min(u64::from(cap)), n <= u64::from(cap)))
+}
+
+/// An IP's bans, newest first, at most `limit`, with their matched lines.
+pub async fn ip_timeline(
+    pool: &SqlitePool,
+    ip: &str,
+    limit: u32,
+) -> Result<Vec<TimelineRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, matches FROM history INDEXED BY history_ip_time WHERE ip = ?1 \
+         ORDER BY timeofban DESC, id DESC LIMIT ?2"
+    )))
+    .bind(ip)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+}
+
+type TotalsRow = (String, String, i64, Option<i64>, Option<i64>);
+
+/// Per (host, jail): an IP's bans and the newest, read from the unique index
+/// `(host, jail, ip, timeofban)` for every (host, jail) the archive knows.
+pub async fn ip_totals(
+    pool: &SqlitePool,
+    ip: &str,
+) -> Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.host, c.jail, \
+           (SELECT COUNT(*) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1), \
+           (SELECT MIN(timeofban) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1), \
+           (SELECT MAX(timeofban) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1) \
+         FROM history_cursor c ORDER BY c.host, c.jail",
+    )
+    .bind(ip)
+    .fetch_all(pool)
+    .await
+    .map(|rows: Vec<TotalsRow>| {
+        rows.into_iter()
+            .filter(|r| r.2 > 0)
+            .map(|(h, j, n, first, last)| (h, j, n, first.unwrap_or(0), last.unwrap_or(0)))
+            .collect()
+    })
+}
+
+/// The newest row of an IP that carries a country or an ASN: `(country, asn)`.
+pub async fn ip_geo(
+    pool: &SqlitePool,
+    ip: &str,
+) -> Result<Option<(Option<String>, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT country_code, asn FROM history INDEXED BY history_ip_time WHERE ip = ?1 \
+         AND (country_code IS NOT NULL OR asn IS NOT NULL) ORDER BY timeofban DESC LIMIT 1",
+    )
+    .bind(ip)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Bans of `host` still active at `now + grace` and not lifted: `(id, jail, ip, timeofban)`,
+/// oldest first. Read from `history_end` and `history_permanent` only.
+pub async fn still_active(
+    pool: &SqlitePool,
+    host: &str,
+    now: i64,
+    grace: i64,
+) -> Result<Vec<(i64, String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, jail, ip, timeofban FROM history WHERE id IN (\
+           SELECT id FROM history INDEXED BY history_end WHERE timeofban + bantime > ?2 \
+           UNION ALL SELECT id FROM history INDEXED BY history_permanent \
+             WHERE bantime < 0 AND lifted_at IS NULL) \
+         AND host = ?1 AND lifted_at IS NULL ORDER BY timeofban, id",
+    )
+    .bind(host)
+    .bind(now.saturating_add(grace))
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a lift on the given rows unless they are already lifted; returns rows changed.
+pub async fn mark_lifted(
+    pool: &SqlitePool,
+    ids: &[i64],
+    at: i64,
+    by: &str,
+) -> Result<u64, sqlx::Error> {
+    let mut changed = 0;
+    for chunk in ids.chunks(500) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE history SET lifted_at = ");
+        qb.push_bind(at);
+        qb.push(", lifted_by = ");
+        qb.push_bind(by);
+        qb.push(" WHERE lifted_at IS NULL AND id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        changed += qb.build().execute(pool).await?.rows_affected();
+    }
+    Ok(changed)
+}
+
+/// Records an unban made through BanGUI: every still-active ban of `ip` (all IPs when `None`)
+/// in the given jails (all jails when empty) of `host` is lifted at `at`.
+pub async fn lift_active(
+    pool: &SqlitePool,
+    host: &str,
+    ip: Option<&str>,
+    jails: &[String],
+    at: i64,
+    by: &str,
+) -> Result<u64, sqlx::Error> {
+    let rows = match ip {
+        Some(ip) => sqlx::query_as::<_, (i64, String, i64, i64)>(
+            "SELECT id, jail, timeofban, bantime FROM history INDEXED BY history_ip_time \
+                 WHERE ip = ?1 AND host = ?2 AND lifted_at IS NULL",
+        )
+        .bind(ip)
+        .bind(host)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .filter(|(_, _, t, b)| *b < 0 || t.saturating_add(*b) > at)
+        .map(|(id, jail, _, _)| (id, jail))
+        .collect::<Vec<_>>(),
+        None => still_active(pool, host, at, 0)
+            .await?
+            .into_iter()
+            .map(|(id, jail, _, _)| (id, jail))
+            .collect(),
+    };
+    let ids: Vec<i64> = rows
+        .into_iter()
+        .filter(|(_, jail)| jails.is_empty() || jails.contains(jail))
+        .map(|(id, _)| id)
+        .collect();
+    mark_lifted(pool, &ids, at, by).await
+}
+
+/// Every archived ban since `since`, one IP after the other (rows of one IP together, oldest
+/// first), streamed: read along `history_ip_time`, so SQLite neither groups nor sorts and
+/// nothing of the window is held in memory. For the top-offender lists, off the request path.
+pub fn bans_by_ip_since(
+    pool: &SqlitePool,
+    since: i64,
+) -> futures_util::stream::BoxStream<'_, Result<IpBan, sqlx::Error>> {
+    sqlx::query_as(
+        "SELECT ip, jail, origin, country_code, asn, timeofban \
+         FROM history INDEXED BY history_ip_time WHERE timeofban >= ?1 ORDER BY ip, timeofban",
+    )
+    .bind(since)
+    .fetch(pool)
+}
+
+/// One row of [`bans_by_ip_since`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IpBan {
+    pub ip: String,
+    pub jail: String,
+    pub origin: String,
+    pub country_code: Option<String>,
+    pub asn: Option<i64>,
+    pub timeofban: i64,
+}

@@ -1,0 +1,620 @@
+//! History search and IP investigation: the pages of `GET /api/v1/history` (from the archive,
+//! or from fail2ban's own database with `source=fail2ban`), the same rows in keyset chunks for
+//! the streamed export, and one IP's whole story (`GET /api/v1/history/{ip}`): its archived
+//! timeline with matched log lines, totals per jail, where it is banned now and whether a jail
+//! ignores it (both live from fail2ban), and its geolocation.
+//!
+//! Every archive read is index-ordered and bounded (`db::history_query`); fail2ban's file is
+//! read one jail at a time in short LIMITed statements on its `(jail, timeofban)` index and
+//! merged here. Nothing in this service writes.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+use utoipa::ToSchema;
+
+use crate::db::{self, history_query as q};
+use crate::domain::history_query::{BanState, Cursor, HistoryQuery, IpFilter, Order};
+use crate::domain::time::rfc3339;
+use crate::domain::{BanIp, DomainError, GeoInfo, GeoSource, IgnoreTarget, JailName, Origin};
+use crate::fail2ban::{Fail2banClient, Fail2banDb, Fail2banDbError, Fail2banError};
+use crate::geo::GeoCache;
+
+use super::history::LOCAL_HOST;
+use super::rollups::RollupStore;
+
+/// Most bans of one IP's timeline.
+pub const TIMELINE_MAX: u32 = 500;
+/// Rows counted at most for a page's `total` (ten pages of 100).
+pub const COUNT_CAP: u32 = 1_000;
+/// Rows per chunk of an export.
+pub const EXPORT_CHUNK: u32 = 5_000;
+/// Seconds since the epoch: the clock relative ranges (`range=24h`, …) are resolved against.
+pub fn now_epoch() -> i64 {
+    db::now_epoch()
+}
+
+/// How long the jails' ignore lists are reused for IP pages.
+const IGNORE_LISTS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+/// Deepest row a page number may reach on `source=fail2ban`.
+const FAIL2BAN_MAX_OFFSET: u64 = 10_000;
+
+/// Where a search reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    #[default]
+    Archive,
+    Fail2ban,
+}
+
+impl Source {
+    pub fn parse(text: &str) -> Result<Source, DomainError> {
+        match text.trim() {
+            "archive" => Ok(Source::Archive),
+            "fail2ban" => Ok(Source::Fail2ban),
+            _ => Err(DomainError::new(
+                "source",
+                text,
+                "expected archive or fail2ban",
+            )),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Archive => "archive",
+            Source::Fail2ban => "fail2ban",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("reading the history archive failed")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Fail2banDb(#[from] Fail2banDbError),
+    #[error(transparent)]
+    Fail2ban(#[from] Fail2banError),
+    #[error("fail2ban runs without a database (dbfile is None); use source=archive")]
+    NoFail2banDatabase,
+}
+
+/// One ban as a history row.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryItem {
+    /// Archive row id (rowid of fail2ban's `bans` with `source=fail2ban`).
+    pub id: i64,
+    pub host: String,
+    pub jail: String,
+    pub ip: String,
+    /// RFC 3339 UTC.
+    pub banned_at: String,
+    /// Null for a permanent ban.
+    pub ban_ends_at: Option<String>,
+    pub bantime_seconds: i64,
+    pub bancount: i64,
+    pub failures: Option<i64>,
+    /// `selfblock` or `blocklist`.
+    pub origin: String,
+    pub country_code: Option<String>,
+    pub country_name: Option<String>,
+    pub asn: Option<u32>,
+    pub state: BanState,
+    /// When the ban was lifted (unbanned before its end).
+    pub lifted_at: Option<String>,
+    /// `bangui:<user>` for an unban through BanGUI, `fail2ban` for one noticed elsewhere.
+    pub lifted_by: Option<String>,
+}
+
+impl HistoryItem {
+    /// The CSV header of an export (the fields in order).
+    pub const CSV_HEADER: &'static str = "id,host,jail,ip,banned_at,ban_ends_at,bantime_seconds,bancount,failures,origin,country_code,country_name,asn,state,lifted_at,lifted_by\n";
+
+    /// One CSV line (RFC 4180 quoting where needed).
+    pub fn csv_line(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        fn text(out: &mut String, v: &str) {
+            if v.contains([',', '"', '\n', '\r']) {
+                out.push('"');
+                out.push_str(&v.replace('"', "\"\""));
+                out.push('"');
+            } else {
+                out.push_str(v);
+            }
+        }
+        fn opt(out: &mut String, v: Option<&str>) {
+            if let Some(v) = v {
+                text(out, v);
+            }
+        }
+        let _ = write!(out, "{},", self.id);
+        text(out, &self.host);
+        out.push(',');
+        text(out, &self.jail);
+        out.push(',');
+        text(out, &self.ip);
+        out.push(',');
+        out.push_str(&self.banned_at);
+        out.push(',');
+        opt(out, self.ban_ends_at.as_deref());
+        let _ = write!(out, ",{},{},", self.bantime_seconds, self.bancount);
+        if let Some(f) = self.failures {
+            let _ = write!(out, "{f}");
+        }
+        out.push(',');
+        text(out, &self.origin);
+        out.push(',');
+        opt(out, self.country_code.as_deref());
+        out.push(',');
+        opt(out, self.country_name.as_deref());
+        out.push(',');
+        if let Some(a) = self.asn {
+            let _ = write!(out, "{a}");
+        }
+        out.push(',');
+        out.push_str(self.state.as_str());
+        out.push(',');
+        opt(out, self.lifted_at.as_deref());
+        out.push(',');
+        opt(out, self.lifted_by.as_deref());
+        out.push('\n');
+    }
+}
+
+/// A page of a history search.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryPage {
+    pub items: Vec<HistoryItem>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    pub page: u32,
+    pub page_size: u32,
+    /// Matching rows, counted up to 1,000.
+    pub total: u64,
+    /// False when there are more than `total` rows.
+    pub total_exact: bool,
+    /// `archive` or `fail2ban`.
+    pub source: String,
+}
+
+/// Bans of one IP in one jail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JailTotal {
+    pub host: String,
+    pub jail: String,
+    pub bans: i64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// One ban of an IP's timeline with the log lines that caused it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    #[serde(flatten)]
+    pub ban: HistoryItem,
+    /// The matched log lines fail2ban stored with the ban.
+    pub matches: Vec<String>,
+}
+
+/// Everything known about one IP.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IpHistory {
+    pub ip: String,
+    /// Null when the archive has no ban of this IP.
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub total_bans: i64,
+    /// Bans per jail, most first.
+    pub jails: Vec<JailTotal>,
+    /// Every archived ban, newest first (at most 500).
+    pub timeline: Vec<TimelineEntry>,
+    /// True when the IP has more bans than the timeline shows.
+    pub timeline_truncated: bool,
+    /// Jails banning the IP now (live); null when fail2ban could not be asked.
+    pub banned_in: Option<Vec<String>>,
+    /// Jails whose ignore list covers the IP (live, lists at most 10 s old); null when fail2ban
+    /// could not be asked.
+    pub ignored_in: Option<Vec<String>>,
+    /// Why the live part is missing.
+    pub live_error: Option<String>,
+    pub geo: Option<GeoInfo>,
+}
+
+pub struct HistoryQueryService {
+    db: SqlitePool,
+    fail2ban: Fail2banClient,
+    geo: Arc<GeoCache>,
+    rollups: Arc<RollupStore>,
+    configured_f2b_db: Option<PathBuf>,
+    f2b_db: Mutex<Option<Fail2banDb>>,
+    /// Every running jail's ignore list, reused for [`IGNORE_LISTS_TTL`].
+    ignore_lists: Mutex<Option<(std::time::Instant, Arc<IgnoreLists>)>>,
+}
+
+type IgnoreLists = Vec<(String, Vec<IgnoreTarget>)>;
+
+impl HistoryQueryService {
+    pub fn new(
+        db: SqlitePool,
+        fail2ban: Fail2banClient,
+        geo: Arc<GeoCache>,
+        rollups: Arc<RollupStore>,
+        configured_f2b_db: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            db,
+            fail2ban,
+            geo,
+            rollups,
+            configured_f2b_db,
+            f2b_db: Mutex::new(None),
+            ignore_lists: Mutex::new(None),
+        }
+    }
+
+    /// An archive row as listed at `now`.
+    fn item(&self, r: q::SearchRow, now: i64) -> HistoryItem {
+        HistoryItem {
+            state: BanState::of(r.timeofban, r.bantime, r.lifted_at, now),
+            country_name: r
+                .country_code
+                .as_deref()
+                .and_then(|c| self.rollups.country_name(c)),
+            banned_at: rfc3339(r.timeofban),
+            ban_ends_at: (r.bantime >= 0).then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
+            lifted_at: r.lifted_at.map(rfc3339),
+            lifted_by: r.lifted_by,
+            asn: r.asn.and_then(|a| u32::try_from(a).ok()),
+            id: r.id,
+            host: r.host,
+            jail: r.jail,
+            ip: r.ip,
+            bantime_seconds: r.bantime,
+            bancount: r.bancount,
+            failures: r.failures,
+            origin: r.origin,
+            country_code: r.country_code,
+        }
+    }
+
+    /// One page: rows, the cursor after them and the (capped) count.
+    pub async fn page(
+        &self,
+        query: &HistoryQuery,
+        source: Source,
+        page: u32,
+    ) -> Result<HistoryPage, HistoryError> {
+        let now = db::now_epoch();
+        let (items, next, total, exact) = match source {
+            Source::Archive => {
+                let (rows, (total, exact)) = tokio::try_join!(
+                    q::search(&self.db, query, now),
+                    q::count_capped(&self.db, &query.filter, now, COUNT_CAP),
+                )?;
+                let (items, next) = self.finish(rows, query.limit, now);
+                (items, next, total, exact)
+            }
+            Source::Fail2ban => {
+                let (items, next) = self.fail2ban_chunk(query, now).await?;
+                let n = items.len() as u64 + query.offset;
+                (items, next, n, next.is_none())
+            }
+        };
+        Ok(HistoryPage {
+            items,
+            next_cursor: next.map(|c| c.to_string()),
+            page,
+            page_size: query.limit,
+            total,
+            total_exact: exact,
+            source: source.as_str().to_string(),
+        })
+    }
+
+    fn finish(
+        &self,
+        rows: Vec<q::SearchRow>,
+        limit: u32,
+        now: i64,
+    ) -> (Vec<HistoryItem>, Option<Cursor>) {
+        let next = (rows.len() >= limit as usize)
+            .then(|| rows.last())
+            .flatten()
+            .map(|r| Cursor {
+                timeofban: r.timeofban,
+                id: r.id,
+            });
+        (rows.into_iter().map(|r| self.item(r, now)).collect(), next)
+    }
+
+    /// The next chunk of an export (or of any walk through a search): rows after `query.cursor`
+    /// and the cursor after them (`None` when the walk is done).
+    pub async fn chunk(
+        &self,
+        query: &HistoryQuery,
+        source: Source,
+    ) -> Result<(Vec<HistoryItem>, Option<Cursor>), HistoryError> {
+        let now = db::now_epoch();
+        match source {
+            Source::Archive => {
+                let rows = q::search(&self.db, query, now).await?;
+                Ok(self.finish(rows, query.limit, now))
+            }
+            Source::Fail2ban => self.fail2ban_chunk(query, now).await,
+        }
+    }
+
+    async fn fail2ban_db(&self) -> Result<Fail2banDb, HistoryError> {
+        let mut guard = self.f2b_db.lock().await;
+        if let Some(db) = guard.as_ref() {
+            return Ok(db.clone());
+        }
+        let path = match &self.configured_f2b_db {
+            Some(p) => p.clone(),
+            None => self
+                .fail2ban
+                .dbfile()
+                .await?
+                .ok_or(HistoryError::NoFail2banDatabase)?,
+        };
+        let db = Fail2banDb::open(&path).await?;
+        *guard = Some(db.clone());
+        Ok(db)
+    }
+
+    /// Reads fail2ban's database: each jail's next rows on its own index, merged.
+    async fn fail2ban_chunk(
+        &self,
+        query: &HistoryQuery,
+        now: i64,
+    ) -> Result<(Vec<HistoryItem>, Option<Cursor>), HistoryError> {
+        let f = &query.filter;
+        for (param, set) in [
+            ("country", f.country.is_some()),
+            ("asn", f.asn.is_some()),
+            ("host", f.host.is_some()),
+            ("state", f.state == Some(BanState::Lifted)),
+            ("ip", matches!(f.ip, Some(IpFilter::Net(_)))),
+        ] {
+            if set {
+                return Err(DomainError::new(
+                    param,
+                    "",
+                    "this filter needs source=archive (fail2ban's database has no such column)",
+                )
+                .into());
+            }
+        }
+        if query.cursor.is_none() && query.offset > FAIL2BAN_MAX_OFFSET {
+            return Err(DomainError::new(
+                "page",
+                &query.offset.to_string(),
+                "with source=fail2ban, page through deeper rows with the cursor",
+            )
+            .into());
+        }
+        let reader = self.fail2ban_db().await?;
+        let ip = match f.ip {
+            Some(IpFilter::Addr(a)) => Some(a.to_string()),
+            _ => None,
+        };
+        let newest = query.order == Order::Newest;
+        let after = query.cursor.map(|c| (c.timeofban, c.id));
+        let (mut from, mut to) = (f.from, f.to);
+        if let Some((t, _)) = after {
+            if newest {
+                to = Some(to.map_or(t + 1, |x| x.min(t + 1)));
+            } else {
+                from = Some(from.map_or(t, |x| x.max(t)));
+            }
+        }
+        let want =
+            u32::try_from(u64::from(query.limit) + if after.is_some() { 0 } else { query.offset })
+                .unwrap_or(u32::MAX);
+        let mut all = Vec::new();
+        for jail in reader.jail_names().await? {
+            if f.jail.as_deref().is_some_and(|j| j != jail) || !f.origin.includes(&jail) {
+                continue;
+            }
+            all.extend(
+                reader
+                    .jail_rows(&jail, from, to, ip.as_deref(), newest, after, want)
+                    .await?,
+            );
+        }
+        all.sort_by_key(|(rowid, r)| (r.timeofban, *rowid));
+        if newest {
+            all.reverse();
+        }
+        let rows: Vec<(i64, crate::fail2ban::BanRecord)> = all
+            .into_iter()
+            .filter(|(_, r)| match f.state {
+                None => true,
+                Some(s) => BanState::of(r.timeofban, r.bantime, None, now) == s,
+            })
+            .skip(if after.is_some() {
+                0
+            } else {
+                query.offset as usize
+            })
+            .take(query.limit as usize)
+            .collect();
+        let ips: Vec<IpAddr> = rows
+            .iter()
+            .filter_map(|(_, r)| r.ip.parse::<IpAddr>().ok().map(|a| a.to_canonical()))
+            .collect();
+        let geo = self.geo.lookup_batch_shared(&ips).await;
+        let next = (rows.len() >= query.limit as usize)
+            .then(|| rows.last())
+            .flatten()
+            .map(|(rowid, r)| Cursor {
+                timeofban: r.timeofban,
+                id: *rowid,
+            });
+        let items = rows
+            .into_iter()
+            .map(|(rowid, r)| {
+                let g =
+                    r.ip.parse::<IpAddr>()
+                        .ok()
+                        .and_then(|a| geo.get(&a.to_canonical()).cloned());
+                HistoryItem {
+                    id: rowid,
+                    host: LOCAL_HOST.to_string(),
+                    state: BanState::of(r.timeofban, r.bantime, None, now),
+                    banned_at: rfc3339(r.timeofban),
+                    ban_ends_at: (r.bantime >= 0)
+                        .then(|| rfc3339(r.timeofban.saturating_add(r.bantime))),
+                    bantime_seconds: r.bantime,
+                    bancount: r.bancount,
+                    failures: r.failures.and_then(|n| i64::try_from(n).ok()),
+                    origin: Origin::of_jail(&r.jail).as_str().to_string(),
+                    country_code: g.as_ref().and_then(|g| g.country_code.clone()),
+                    country_name: g.as_ref().and_then(|g| g.country_name.clone()),
+                    asn: g.as_ref().and_then(|g| g.asn),
+                    lifted_at: None,
+                    lifted_by: None,
+                    jail: r.jail,
+                    ip: r.ip,
+                }
+            })
+            .collect();
+        Ok((items, next))
+    }
+
+    /// One IP's story. An IP the archive never saw gets an empty timeline.
+    pub async fn ip(&self, ip: BanIp) -> Result<IpHistory, HistoryError> {
+        let now = db::now_epoch();
+        let text = ip.to_string();
+        let (rows, totals, stored_geo) = tokio::try_join!(
+            q::ip_timeline(&self.db, &text, TIMELINE_MAX + 1),
+            q::ip_totals(&self.db, &text),
+            q::ip_geo(&self.db, &text),
+        )?;
+        let (live, geo) = tokio::join!(self.live(ip), self.geo_of(ip, stored_geo));
+        let total_bans: i64 = totals.iter().map(|t| t.2).sum();
+        let first = totals.iter().map(|t| t.3).min();
+        let last = totals.iter().map(|t| t.4).max();
+        let mut jails: Vec<JailTotal> = totals
+            .into_iter()
+            .map(|(host, jail, bans, first, last)| JailTotal {
+                host,
+                jail,
+                bans,
+                first_seen: rfc3339(first),
+                last_seen: rfc3339(last),
+            })
+            .collect();
+        jails.sort_by(|a, b| b.bans.cmp(&a.bans).then_with(|| a.jail.cmp(&b.jail)));
+        let truncated = rows.len() > TIMELINE_MAX as usize;
+        let timeline = rows
+            .into_iter()
+            .take(TIMELINE_MAX as usize)
+            .map(|r| TimelineEntry {
+                matches: r
+                    .matches
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or_default(),
+                ban: self.item(r.row, now),
+            })
+            .collect();
+        let (banned_in, ignored_in, live_error) = match live {
+            Ok((b, i)) => (Some(b), Some(i), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        Ok(IpHistory {
+            ip: text,
+            first_seen: first.map(rfc3339),
+            last_seen: last.map(rfc3339),
+            total_bans,
+            jails,
+            timeline,
+            timeline_truncated: truncated,
+            banned_in,
+            ignored_in,
+            live_error,
+            geo,
+        })
+    }
+
+    /// Jails banning `ip` now and jails whose ignore list covers it.
+    async fn live(&self, ip: BanIp) -> Result<(Vec<String>, Vec<String>), Fail2banError> {
+        let (banned, lists) =
+            tokio::try_join!(self.fail2ban.jails_banning(ip), self.ignore_lists())?;
+        let ignored = lists
+            .iter()
+            .filter(|(_, list)| list.iter().any(|t| t.net().contains(&ip.ip())))
+            .map(|(j, _)| j.clone())
+            .collect();
+        Ok((banned, ignored))
+    }
+
+    /// Every running jail's ignore list (entries that are not addresses or networks, such as
+    /// host names, are skipped), asked again after [`IGNORE_LISTS_TTL`].
+    async fn ignore_lists(&self) -> Result<Arc<IgnoreLists>, Fail2banError> {
+        let mut cached = self.ignore_lists.lock().await;
+        if let Some((at, lists)) = cached.as_ref()
+            && at.elapsed() < IGNORE_LISTS_TTL
+        {
+            return Ok(Arc::clone(lists));
+        }
+        let names: Vec<JailName> = self
+            .fail2ban
+            .jails()
+            .await?
+            .iter()
+            .filter_map(|j| JailName::parse(j).ok())
+            .collect();
+        let lists =
+            futures_util::future::try_join_all(names.iter().map(|j| self.fail2ban.ignore_list(j)))
+                .await?;
+        let lists: Arc<IgnoreLists> = Arc::new(
+            names
+                .iter()
+                .zip(lists)
+                .map(|(j, list)| {
+                    let targets = list
+                        .iter()
+                        .filter_map(|e| IgnoreTarget::parse(e).ok())
+                        .collect();
+                    (j.as_str().to_string(), targets)
+                })
+                .collect(),
+        );
+        *cached = Some((std::time::Instant::now(), Arc::clone(&lists)));
+        Ok(lists)
+    }
+
+    /// The geolocation: the geo cache's answer, else what the archive stored.
+    async fn geo_of(
+        &self,
+        ip: BanIp,
+        stored: Option<(Option<String>, Option<i64>)>,
+    ) -> Option<GeoInfo> {
+        let addr = ip.ip().to_canonical();
+        let found = self.geo.lookup_batch_shared(&[addr]).await;
+        if let Some(g) = found.get(&addr).filter(|g| g.country_code.is_some()) {
+            return Some(GeoInfo::clone(g));
+        }
+        let (cc, asn) = stored?;
+        Some(GeoInfo {
+            country_name: cc.as_deref().and_then(|c| self.rollups.country_name(c)),
+            country_code: cc,
+            geoname_id: None,
+            continent: None,
+            asn: asn.and_then(|a| u32::try_from(a).ok()),
+            org: None,
+            network: None,
+            source: GeoSource::Mmdb,
+            db_version: None,
+        })
+    }
+}
