@@ -61,9 +61,9 @@ pub async fn connect(path: &Path, busy_timeout: Duration) -> Result<SqlitePool, 
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(busy_timeout)
         .foreign_keys(true)
-        // 16 MiB of page cache per connection (allocated as used): the archive's indexes stay
-        // in memory while the first sync writes a million rows (SQLite's default is 2 MiB).
-        .pragma("cache_size", "-16384")
+        // 8 MiB of page cache per connection (allocated as used; SQLite's default is 2 MiB): the
+        // hot parts of the archive's indexes stay in memory while the first sync writes.
+        .pragma("cache_size", "-8192")
         .pragma("temp_store", "memory");
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
