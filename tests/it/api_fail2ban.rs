@@ -3,7 +3,7 @@
 //! real bans, bans caused by log lines show up geolocated, and a stopped fail2ban is a 502 that
 //! names the socket.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
@@ -55,21 +55,6 @@ fn client_totals(f2b: &Fail2banServer) -> [u64; 4] {
         }
     }
     totals
-}
-
-async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, ok: F) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, body) = app.get_json(path).await;
-        if status == 200 && ok(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting on {path}: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test]
@@ -212,10 +197,9 @@ async fn bans_caused_by_log_lines_appear_on_the_dashboard_geolocated_and_aggrega
     f2b.wait_banned("bangui-app", "2001:db8:abcd::42");
     f2b.client(&["set", "blocklist-import", "banip", "58.9.9.9"]);
 
-    let page = wait_for(&app, "/api/v1/dashboard/bans?range=24h", |b| {
-        b["total"] == 4
-    })
-    .await;
+    let page = app
+        .wait_for_json("/api/v1/dashboard/bans?range=24h", |b| b["total"] == 4)
+        .await;
     let de = page["items"]
         .as_array()
         .and_then(|a| a.iter().find(|i| i["ip"] == "203.0.113.9").cloned())
@@ -493,7 +477,8 @@ async fn a_frozen_fail2ban_is_a_504_timeout_not_a_502_unreachable() {
         (504, Some("fail2ban_timeout")),
         "{body2}"
     );
-    wait_for(&app, "/api/v1/jails", |b| b["items"].as_array().is_some()).await;
+    app.wait_for_json("/api/v1/jails", |b| b["items"].as_array().is_some())
+        .await;
     app.stop().await;
 }
 

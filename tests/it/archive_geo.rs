@@ -4,27 +4,10 @@
 //! build knows it; and when the MMDB is replaced by a build that places a network elsewhere,
 //! the re-geolocation job moves the archived bans and the dashboard's counts with them.
 
-use std::time::{Duration, Instant};
-
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
 use crate::support::mmdb::{self, CountryNet};
-use serde_json::{Value, json};
-
-async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, ok: F) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, body) = app.get_json(path).await;
-        if status == 200 && ok(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting on {path}: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use serde_json::json;
 
 /// The demo world without 198.51.100.0/24 (so one address stays unresolved).
 fn first_build() -> Vec<CountryNet> {
@@ -88,10 +71,8 @@ async fn archived_bans_carry_their_geolocation_and_follow_a_new_mmdb_build() {
         "203.0.113.6",
         "198.51.100.7",
     ]);
-    wait_for(&app, "/api/v1/dashboard/bans/by-country", |b| {
-        b["total"] == 3
-    })
-    .await;
+    app.wait_for_json("/api/v1/dashboard/bans/by-country", |b| b["total"] == 3)
+        .await;
     let (_, countries) = app.get_json("/api/v1/dashboard/bans/by-country").await;
     assert_eq!(countries["countries"], json!({"DE": 2}));
     assert_eq!(countries["unresolved"], 1);

@@ -4,27 +4,10 @@
 //! history, the IP page and the dashboard's ban list); the export streams exactly the rows the
 //! API pages show; bad input is a 400 naming the parameter; an unknown IP is an empty story.
 
-use std::time::{Duration, Instant};
-
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn wait_for<F: Fn(&Value) -> bool>(app: &TestApp, path: &str, ok: F) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = app.get_json(path).await;
-        if status == 200 && ok(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting on {path}: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 fn states(body: &Value) -> Vec<String> {
     body["timeline"]
@@ -50,10 +33,11 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
     f2b.wait_banned("sshd", b);
 
     // The ban is archived with the log lines that caused it, and the IP page tells its story.
-    let story = wait_for(&app, &format!("/api/v1/history/{a}"), |v| {
-        v["total_bans"].as_i64() == Some(1)
-    })
-    .await;
+    let story = app
+        .wait_for_json(&format!("/api/v1/history/{a}"), |v| {
+            v["total_bans"].as_i64() == Some(1)
+        })
+        .await;
     let entry = &story["timeline"][0];
     assert_eq!(entry["jail"], "sshd");
     assert_eq!(entry["state"], "active");
@@ -111,7 +95,7 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
     assert_eq!(story["banned_in"], json!([]));
 
     // Unban elsewhere: the detector notices it and records the time it was seen.
-    wait_for(&app, &format!("/api/v1/history/{b}"), |v| {
+    app.wait_for_json(&format!("/api/v1/history/{b}"), |v| {
         v["total_bans"].as_i64() == Some(1)
     })
     .await;
@@ -163,7 +147,7 @@ async fn export_streams_exactly_the_rows_of_the_pages_and_bad_input_names_the_pa
     for ip in ips {
         f2b.wait_banned("sshd", ip);
     }
-    wait_for(&app, "/api/v1/history?jail=sshd", |v| {
+    app.wait_for_json("/api/v1/history?jail=sshd", |v| {
         v["total"].as_u64() == Some(3)
     })
     .await;

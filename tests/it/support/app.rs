@@ -117,6 +117,27 @@ impl TestApp {
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// GETs `path` until it answers 200 with a body `ok` accepts (at most 30 s) and returns
+    /// that body; fails the test naming the last answer otherwise.
+    pub async fn wait_for_json<F: Fn(&serde_json::Value) -> bool>(
+        &self,
+        path: &str,
+        ok: F,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (status, body) = self.get_json(path).await;
+            if status == 200 && ok(&body) {
+                return body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting on {path}: {status} {body}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.path().join("bangui.db")
     }
