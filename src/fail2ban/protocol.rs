@@ -4,6 +4,10 @@
 //! gives a [`PyValue`] or a [`ProtocolError`], never a panic, and memory stays proportional to
 //! the input (memo references are expanded under a node budget, nesting under a depth limit).
 //! It must not do I/O or know about jails and commands.
+//!
+//! Over 500 lines on purpose: it is one job, a total decoder of the pickle opcodes fail2ban
+//! emits, and each opcode is a few lines of one `match`; splitting the match would only hide
+//! which opcodes exist.
 
 /// Terminates every request and reply.
 pub const END_MARKER: &[u8] = b"<F2B_END_COMMAND>";

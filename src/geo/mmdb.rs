@@ -6,6 +6,10 @@
 //! validation leaves the previous one serving and is reported, with its time, by
 //! [`MmdbSlot::status`]. This module decodes records into [`GeoInfo`] parts; it does not cache
 //! per IP, persist, log metrics or talk HTTP.
+//!
+//! Over 500 lines on purpose: loading, validating and swapping a database file is one job, and
+//! its failure cases (missing, half-written, wrong type, no build epoch, failing probe) are the
+//! bulk of it; splitting them would scatter the one rule "never serve an unvalidated file".
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -11,6 +11,7 @@ pub mod history;
 pub mod history_lifts;
 pub mod history_query;
 pub mod history_regeo;
+pub mod history_views;
 pub mod jails;
 pub mod job_monitor;
 pub mod login_limiter;
