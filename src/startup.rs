@@ -192,7 +192,6 @@ impl Application {
             server: ServerSettingsService::new(fail2ban.clone()),
             map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
-            fail2ban,
             geo,
             auth,
             audit,

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use sqlx::SqlitePool;
 
 use crate::config::Settings;
-use crate::fail2ban::Fail2banClient;
 use crate::geo::GeoCache;
 use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
@@ -29,7 +28,6 @@ use crate::services::top_offenders::TopOffenders;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: SqlitePool,
-    pub fail2ban: Fail2banClient,
     pub geo: Arc<GeoCache>,
     pub auth: Arc<AuthServices>,
     pub audit: AuditService,

@@ -53,7 +53,7 @@ pub async fn lookup(
     path: web::Path<String>,
 ) -> Result<web::Json<LookupResponse>, ApiError> {
     let ip = BanIp::parse(&path.into_inner())?;
-    let (geo, banned) = tokio::join!(state.geo.lookup(ip.ip()), state.fail2ban.jails_banning(ip));
+    let (geo, banned) = tokio::join!(state.geo.lookup(ip.ip()), state.bans.jails_banning(ip));
     let (banned_in, fail2ban_error) = match banned {
         Ok(jails) => (jails, None),
         Err(e) => (Vec::new(), Some(e.to_string())),

@@ -123,6 +123,11 @@ impl BanService {
         })
     }
 
+    /// The running jails that ban `ip` now.
+    pub async fn jails_banning(&self, ip: BanIp) -> Result<Vec<String>, Fail2banError> {
+        self.fail2ban.jails_banning(ip).await
+    }
+
     /// Bans `ip` in the running `jail`, unless [`ban_policy`] refuses the address.
     pub async fn ban(&self, ip: &str, jail: &str) -> Result<BanOutcome, Fail2banError> {
         let ip = BanIp::parse(ip)?;
