@@ -10,7 +10,14 @@ use crate::support::fail2ban::Fail2banServer;
 #[tokio::test]
 async fn a_request_in_flight_when_the_stop_begins_still_gets_its_answer() {
     let f2b = Fail2banServer::start();
-    let app = TestApp::builder().fail2ban(&f2b).spawn().await;
+    // The bulk ban's duration depends on the machine: give the stop and the fail2ban command
+    // room enough that only the behaviour is tested, not this machine's speed.
+    let app = TestApp::builder()
+        .fail2ban(&f2b)
+        .env("BANGUI_SHUTDOWN_TIMEOUT_SECONDS", "120")
+        .env("BANGUI_FAIL2BAN_COMMAND_TIMEOUT_SECONDS", "120")
+        .spawn()
+        .await;
     app.setup_admin().await;
 
     // Keep fail2ban's single command loop busy for a few seconds.
