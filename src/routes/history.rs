@@ -45,6 +45,7 @@ impl From<HistoryError> for ApiError {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct HistoryParams {
     /// 24h, 7d, 30d or 365d back from now; or use from/to. Default: everything.
+    #[param(pattern = r"^\s*(24h|7d|30d|365d)?\s*$")]
     pub range: Option<String>,
     /// Bans at or after: RFC 3339, a date (YYYY-MM-DD, UTC) or epoch seconds.
     pub from: Option<String>,
@@ -54,22 +55,28 @@ pub struct HistoryParams {
     /// One address, or a CIDR network of at least /8 (IPv4) or /32 (IPv6).
     pub ip: Option<String>,
     /// ISO country code.
+    #[param(pattern = r"^\s*([A-Za-z]{2})?\s*$")]
     pub country: Option<String>,
     /// AS number (64496 or AS64496).
     pub asn: Option<String>,
     /// all (default), selfblock or blocklist.
+    #[param(pattern = r"^\s*(all|selfblock|blocklist)?\s*$")]
     pub origin: Option<String>,
     /// The fail2ban host the ban came from (`local`).
     pub host: Option<String>,
     /// active, expired or lifted.
+    #[param(pattern = r"^\s*(active|expired|lifted)?\s*$")]
     pub state: Option<String>,
     /// newest (default) or oldest.
+    #[param(pattern = r"^\s*(newest|oldest|desc|asc)?\s*$")]
     pub order: Option<String>,
     /// `next_cursor` of the previous page: continue after it (page numbers are ignored).
     pub cursor: Option<String>,
     /// 1-based page (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// Rows per page (default 100, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub page_size: Option<u32>,
     /// archive (default) or fail2ban (fail2ban's own database; time, jail, IP, origin and
     /// active/expired state only).
@@ -228,7 +235,7 @@ fn render(items: &[HistoryItem], csv: bool, first: bool) -> String {
 /// per jail, the jails banning it now and the ignore lists covering it (live), geolocation and
 /// ASN. An IP never banned has an empty timeline.
 #[utoipa::path(tag = "history",
-    params(("ip" = String, Path, description = "IPv4 or IPv6 address")),
+    params(crate::routes::geo::IpPath),
     responses((status = 200, body = IpHistory), (status = 400, description = "not an IP address"),
         (status = 401)))]
 #[get("/history/{ip}")]
@@ -245,10 +252,13 @@ pub async fn ip_history(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TopParams {
     /// 24h (default), 7d, 30d or 365d.
+    #[param(pattern = r"^\s*(24h|7d|30d|365d)\s*$")]
     pub range: Option<String>,
     /// all (default), selfblock or blocklist.
+    #[param(pattern = r"^\s*(all|selfblock|blocklist)\s*$")]
     pub origin: Option<String>,
     /// Entries per list (default 10, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

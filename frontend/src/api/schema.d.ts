@@ -2444,7 +2444,6 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description IPv4 or IPv6 address */
                 ip: string;
             };
             cookie?: never;
