@@ -484,6 +484,8 @@ async function main() {
     const matched = await activeRow.getByTestId('matched-lines').innerText();
     assert(matched.includes('Failed password') && matched.includes(SEARCHED), `the ban shows the log lines that caused it (${matched})`);
     await settled(page);
+    // Back to the top: the sticky header must not cover a link while axe measures targets.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await axeCheck(page, 'the IP page with its matched lines open');
     await shot(page, '08b-ip-page');
 
@@ -521,6 +523,7 @@ async function main() {
     assert(csvLines.length - 1 === (await page.evaluate(async () => (await fetch('/api/v1/history?jail=sshd')).json())).total,
       `the CSV export has one line per matching ban (${csvLines.length - 1} lines)`);
     await settled(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await axeCheck(page, 'the History page filtered by jail');
     const pager = page.getByRole('navigation', { name: 'History pages' });
     await pager.getByRole('button', { name: 'Next' }).click();
