@@ -99,7 +99,7 @@ export function DashboardPage() {
         </section>
         <section className="card" aria-labelledby="top-asns-h">
           <h2 id="top-asns-h">Top ASNs</h2>
-          {top.data && <div {...busy(top.updating)}><TopAsnsList data={top.data} range={range} /></div>}
+          {top.loading && !top.data ? <Loading /> : top.data && <div {...busy(top.updating)}><TopAsnsList data={top.data} range={range} /></div>}
         </section>
       </div>
       <section className="card" aria-labelledby="bans-h">

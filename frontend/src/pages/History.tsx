@@ -127,6 +127,8 @@ function HistoryFilterForm({ filters, invalid, onApply, updating }: {
   filters: HistoryFilters; invalid: string | null; onApply: (f: HistoryFilters) => void; updating: boolean;
 }) {
   const [draft, setDraft] = useState<HistoryFilters>(filters);
+  // The running jails as suggestions for the jail field (read once, not polled here).
+  const jails = useApi({ ...queries.jails(), refetchInterval: false });
   const [custom, setCustom] = useState(!!(filters.from || filters.to));
   const set = (k: FilterKey, v: string) => setDraft((d) => ({ ...d, [k]: v }));
   /** Selects apply at once; text fields when the form is submitted. */
@@ -153,7 +155,8 @@ function HistoryFilterForm({ filters, invalid, onApply, updating }: {
           <label>To<input type="date" name="to" value={draft.to ?? ''} {...inv('to')} onChange={(e) => set('to', e.target.value)} /></label>
         </>
       )}
-      <label>Jail<input name="jail" value={draft.jail ?? ''} {...inv('jail')} onChange={(e) => set('jail', e.target.value)} placeholder="sshd" size={10} /></label>
+      <label>Jail<input name="jail" list="history-jails" value={draft.jail ?? ''} {...inv('jail')} onChange={(e) => set('jail', e.target.value)} placeholder="sshd" size={10} /></label>
+      <datalist id="history-jails">{jails.data?.items.map((j) => <option key={j.name} value={j.name} />)}</datalist>
       <label>IP or network<input name="ip" value={draft.ip ?? ''} {...inv('ip')} onChange={(e) => set('ip', e.target.value)} placeholder="203.0.113.0/24" size={16} /></label>
       <label>Country<input name="country" value={draft.country ?? ''} {...inv('country')} onChange={(e) => set('country', e.target.value)} placeholder="DE" size={3} maxLength={2} /></label>
       <label>ASN<input name="asn" value={draft.asn ?? ''} {...inv('asn')} onChange={(e) => set('asn', e.target.value)} placeholder="AS64496" size={9} /></label>
