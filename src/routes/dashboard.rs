@@ -87,11 +87,10 @@ pub async fn by_country(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_country(q.range()?, q.origin()?, country.as_deref());
+        .by_country(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -104,11 +103,10 @@ pub async fn trend(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .trend(q.range()?, q.origin()?, country.as_deref());
+        .trend(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -121,10 +119,9 @@ pub async fn by_jail(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_jail(q.range()?, q.origin()?, country.as_deref());
+        .by_jail(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
