@@ -2,6 +2,7 @@ import { configure, fireEvent, render, screen, waitFor, within } from '@testing-
 import { MemoryRouter, useLocation } from 'react-router-dom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppRoutes, Providers, routerFuture } from '../App';
+import { NumberedPager } from './History';
 
 // Generous waits: the suite also runs on a loaded two-core machine.
 configure({ asyncUtilTimeout: 8_000 });
@@ -302,5 +303,27 @@ describe('dashboard additions', () => {
     await waitFor(() => expect(screen.getByTestId('ban-table').querySelector('tr[data-ip="198.51.100.2"]')).toBeNull());
     expect(calls.some((c) => c.url.startsWith('/api/v1/dashboard/bans?') && params(c.url).get('state') === 'active')).toBe(true);
     expect(screen.getByRole('heading', { name: /^Active bans/ })).toBeTruthy();
+  });
+});
+
+describe('NumberedPager', () => {
+  it('knows the last page of an exact total, links the pages around the current one and refuses a jump past the end', () => {
+    const onPage = vi.fn();
+    render(<NumberedPager page={5} pageSize={50} total={480} exact hasNext onPage={onPage} />);
+    const labels = screen.getAllByRole('button', { name: /^Page \d+$/ }).map((b) => b.getAttribute('aria-label'));
+    expect(labels).toEqual(['Page 1', 'Page 3', 'Page 4', 'Page 5', 'Page 6', 'Page 7', 'Page 10']);
+    fireEvent.click(screen.getByRole('button', { name: 'Page 10' }));
+    expect(onPage).toHaveBeenLastCalledWith(10);
+    fireEvent.change(screen.getByLabelText('Page'), { target: { value: '11' } });
+    fireEvent.submit(screen.getByLabelText('Page').closest('form')!);
+    expect(onPage).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers Next on an open-ended total only while the server has more', () => {
+    const { rerender } = render(<NumberedPager page={20} pageSize={50} total={1000} exact={false} hasNext onPage={() => {}} />);
+    expect((screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByRole('button', { name: 'Page 21' })).toBeTruthy();
+    rerender(<NumberedPager page={21} pageSize={50} total={1000} exact={false} hasNext={false} onPage={() => {}} />);
+    expect((screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });
