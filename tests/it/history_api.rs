@@ -148,9 +148,7 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
         .await;
     assert_eq!(active["total"], 0, "{active}");
     assert_eq!(active["items"], json!([]));
-    let (status, err) = app
-        .get_json("/api/v1/dashboard/bans?state=running")
-        .await;
+    let (status, err) = app.get_json("/api/v1/dashboard/bans?state=running").await;
     assert_eq!(status, 400, "{err}");
     assert_eq!(err["details"]["field"], "state", "{err}");
 
