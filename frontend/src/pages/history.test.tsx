@@ -219,6 +219,16 @@ describe('IP page', () => {
   });
 });
 
+describe('IP page input', () => {
+  it("shows the server's 400 for text that is no address", async () => {
+    stubApi('viewer', (url) => url === '/api/v1/history/not-an-ip'
+      ? [400, { error_code: 'invalid_ip', message: '"not-an-ip" is not an IP address', details: { field: 'ip', value: 'not-an-ip', reason: 'not an IP address' } }] : null);
+    renderAt('/ip/not-an-ip');
+    expect((await screen.findByRole('alert')).textContent).toContain('"not-an-ip" is not an IP address');
+    expect(screen.queryByTestId('ip-timeline')).toBeNull();
+  });
+});
+
 describe('header search', () => {
   const quiet: Handler = (url) => url.startsWith('/api/v1/history') ? [200, historyPage([])] : url.startsWith('/api/v1/dashboard') ? [-1, null] : null;
 
