@@ -293,6 +293,46 @@ pub async fn search_with(
     }
 }
 
+/// Every row of a search in its order (after `q.cursor` if set; paging is ignored), read by
+/// one statement and handed to `sink` in batches of `batch` rows; stops early when `sink`
+/// answers false. For the export: no keyset re-reads, and memory is one batch.
+pub async fn for_each_batch<F, Fut>(
+    pool: &SqlitePool,
+    q: &HistoryQuery,
+    now: i64,
+    batch: usize,
+    mut sink: F,
+) -> Result<(), sqlx::Error>
+where
+    F: FnMut(Vec<SearchRow>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
+    let f = &q.filter;
+    let dense = dense_network(pool, f, DENSE_NETWORK).await?;
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+    qb.push(COLUMNS);
+    push_select(&mut qb, f, now, q.cursor.map(|c| (c, q.order)), dense);
+    qb.push(order_by(q.order));
+    let exact = if needs_post_filter(f) { f.ip } else { None };
+    let mut rows = qb.build_query_as::<SearchRow>().fetch(pool);
+    let mut buf = Vec::with_capacity(batch);
+    while let Some(r) = rows.try_next().await? {
+        if exact.as_ref().is_some_and(|ip| !ip.contains(&r.ip)) {
+            continue;
+        }
+        buf.push(r);
+        if buf.len() >= batch && !sink(std::mem::replace(&mut buf, Vec::with_capacity(batch))).await
+        {
+            return Ok(());
+        }
+    }
+    if !buf.is_empty() {
+        sink(buf).await;
+    }
+    Ok(())
+}
+
 /// How many rows match, counting at most `cap` (`(n, exact)`; `exact` is false when there are
 /// more than `cap`).
 pub async fn count_capped(
