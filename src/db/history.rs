@@ -469,6 +469,13 @@ pub async fn set_geo(
     Ok((changed, deltas))
 }
 
+/// The largest row id (0 for an empty archive).
+pub async fn max_id(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history")
+        .fetch_one(pool)
+        .await
+}
+
 /// Number of archived rows.
 pub async fn count_all(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM history")
