@@ -232,26 +232,12 @@ pub async fn finish_rows(
 /// a large transaction touches stay in memory instead of being written to the WAL repeatedly.
 const BULK_CACHE_KIB: i64 = 65_536;
 
-/// How long the backlog's connection waits for the write lock (ms): another writer (the geo
-/// cache's flush of a first sync's 200,000 answers) may hold it for seconds.
-const BULK_BUSY_MS: i64 = 60_000;
-
-/// Gives `conn` the large page cache and the longer lock wait of a bulk write (`on`), or
-/// back the pool's 8 MiB and frees what the large cache held (`off`; the connection is then
-/// closed by the caller, so its lock wait does not matter).
+/// Gives `conn` the large page cache of a bulk write (`on`), or back the pool's 8 MiB, freeing
+/// what the large cache held (`off`), before the connection returns to the pool.
 pub async fn bulk_cache(conn: &mut SqliteConnection, on: bool) -> Result<(), sqlx::Error> {
     if on {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "PRAGMA cache_size = -{BULK_CACHE_KIB}"
-        )))
-        .execute(&mut *conn)
-        .await?;
-        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-            .fetch_one(&mut *conn)
-            .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "PRAGMA busy_timeout = {}",
-            busy.max(BULK_BUSY_MS)
         )))
         .execute(&mut *conn)
         .await?;

@@ -235,11 +235,6 @@ impl HistorySync {
             .backlog_transactions(&mut conn, read, rows, timings)
             .await;
         let reset = history::bulk_cache(&mut conn, false).await;
-        // The connection leaves the pool (which opens another when needed): its page cache and
-        // lock wait were the backlog's.
-        if let Err(e) = conn.detach().close().await {
-            tracing::debug!(error = %e, "closing the backlog's connection");
-        }
         let added = result?;
         reset?;
         Ok(added)
@@ -348,8 +343,8 @@ const BACKLOG_TX: usize = 50_000;
 
 /// A transaction that holds the write lock from its start (`BEGIN IMMEDIATE`): its statements
 /// never meet a lock another writer took half-way, which would cost the rows already written
-/// in it. The backlog's connection waits longer for the lock than the pool's (see
-/// `db::history::bulk_cache`), so a long geo cache flush does not fail it.
+/// in it. A lock held longer than the busy timeout fails the run; the next run continues
+/// after the last commit.
 async fn begin_immediate(
     conn: &mut SqliteConnection,
 ) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
