@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::domain::rollup::{RollupDelta, RollupKey, hour_of, merge_deltas};
 use crate::domain::{GeoSource, Origin};
@@ -88,27 +88,53 @@ fn key(
 /// Inserts the records in one transaction, ignoring ones already archived, with their hour
 /// cells and the sync cursor of each (host, jail); returns how many rows were new and the
 /// cell changes.
-///
-/// Each statement carries [`BATCH`] rows as one JSON array unpacked by SQLite's `json_each`
-/// (one bound parameter instead of fourteen per row: binding dominated the cost of a million-row
-/// first sync). The cell changes are counted afterwards over the rows this transaction added
-/// (ids above the largest before it; `AUTOINCREMENT` never reuses ids).
 pub async fn insert_batch(
     pool: &SqlitePool,
     rows: &[NewHistory],
     now: i64,
 ) -> Result<(u64, Vec<RollupDelta>), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut cursors: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let (inserted, deltas) = insert_rows(&mut tx, rows, now).await?;
+    let deltas = merge_deltas(deltas);
+    finish_rows(&mut tx, &deltas, &cursors_of(rows)).await?;
+    tx.commit().await?;
+    Ok((inserted, deltas))
+}
+
+/// The newest `timeofban` per (host, jail) of the records: where each sync cursor moves.
+pub fn cursors_of(rows: &[NewHistory]) -> BTreeMap<(String, String), i64> {
+    let mut cursors: BTreeMap<(String, String), i64> = BTreeMap::new();
     for r in rows {
-        let c = cursors.entry((&r.host, &r.jail)).or_insert(r.timeofban);
-        *c = (*c).max(r.timeofban);
+        match cursors.get_mut(&(r.host.clone(), r.jail.clone())) {
+            Some(c) => *c = (*c).max(r.timeofban),
+            None => {
+                cursors.insert((r.host.clone(), r.jail.clone()), r.timeofban);
+            }
+        }
     }
-    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history")
-        .fetch_one(&mut *tx)
-        .await?;
+    cursors
+}
+
+/// Inserts the records inside the caller's transaction, ignoring ones already archived;
+/// returns how many were new and their (unmerged) cell changes. The caller applies those with
+/// [`finish_rows`] in the same transaction.
+///
+/// Each statement carries [`BATCH`] rows as one JSON array unpacked by SQLite's `json_each`
+/// (one bound parameter instead of fourteen per row: binding dominated the cost of a million-row
+/// first sync). When a statement inserts every row it carries, the cell changes are counted
+/// from the records themselves; when it ignored some (already archived), they are counted over
+/// the rows it added (ids above the largest before it; `AUTOINCREMENT` never reuses ids).
+pub async fn insert_rows(
+    conn: &mut SqliteConnection,
+    rows: &[NewHistory],
+    now: i64,
+) -> Result<(u64, Vec<RollupDelta>), sqlx::Error> {
     let mut inserted = 0u64;
+    let mut deltas = Vec::new();
     for chunk in rows.chunks(BATCH) {
+        let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history")
+            .fetch_one(&mut *conn)
+            .await?;
         let values: Vec<_> = chunk
             .iter()
             .map(|r| {
@@ -130,7 +156,7 @@ pub async fn insert_batch(
             })
             .collect();
         let json = serde_json::to_string(&values).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        inserted += sqlx::query(
+        let n = sqlx::query(
             "INSERT OR IGNORE INTO history (host, jail, ip, timeofban, bantime, bancount, failures, \
              matches, origin, country_code, asn, geo_source, geo_build, archived_at) \
              SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
@@ -139,31 +165,55 @@ pub async fn insert_batch(
         )
         .bind(json)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
+        inserted += n;
+        if n == chunk.len() as u64 {
+            deltas.extend(chunk.iter().map(|r| RollupDelta {
+                key: key(
+                    r.host.clone(),
+                    r.timeofban,
+                    r.jail.clone(),
+                    origin_text(r.origin),
+                    r.geo.country_code.clone(),
+                ),
+                bans: 1,
+            }));
+        } else if n > 0 {
+            let added: Vec<(String, i64, String, String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT host, timeofban / 3600, jail, origin, country_code, COUNT(*) FROM history \
+                 WHERE id > ? GROUP BY 1, 2, 3, 4, 5",
+            )
+            .bind(before)
+            .fetch_all(&mut *conn)
+            .await?;
+            deltas.extend(
+                added
+                    .into_iter()
+                    .map(|(host, hour, jail, origin, country, n)| RollupDelta {
+                        key: RollupKey {
+                            host,
+                            hour,
+                            jail,
+                            origin: origin_of(&origin),
+                            country,
+                        },
+                        bans: n,
+                    }),
+            );
+        }
     }
-    let added: Vec<(String, i64, String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT host, timeofban / 3600, jail, origin, country_code, COUNT(*) FROM history \
-         WHERE id > ? GROUP BY 1, 2, 3, 4, 5",
-    )
-    .bind(before)
-    .fetch_all(&mut *tx)
-    .await?;
-    let deltas: Vec<RollupDelta> = added
-        .into_iter()
-        .map(|(host, hour, jail, origin, country, n)| RollupDelta {
-            key: RollupKey {
-                host,
-                hour,
-                jail,
-                origin: origin_of(&origin),
-                country,
-            },
-            bans: n,
-        })
-        .collect();
-    rollup::apply(&mut tx, &deltas).await?;
+    Ok((inserted, deltas))
+}
+
+/// Applies merged cell changes and moves the sync cursors, inside the caller's transaction.
+pub async fn finish_rows(
+    conn: &mut SqliteConnection,
+    deltas: &[RollupDelta],
+    cursors: &BTreeMap<(String, String), i64>,
+) -> Result<(), sqlx::Error> {
+    rollup::apply(&mut *conn, deltas).await?;
     for ((host, jail), newest) in cursors {
         sqlx::query(
             "INSERT INTO history_cursor (host, jail, timeofban) VALUES (?1, ?2, ?3) \
@@ -172,11 +222,47 @@ pub async fn insert_batch(
         .bind(host)
         .bind(jail)
         .bind(newest)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
-    Ok((inserted, deltas))
+    Ok(())
+}
+
+/// Page cache of the connection that writes a large backlog (KiB): the indexes' pages that
+/// a large transaction touches stay in memory instead of being written to the WAL repeatedly.
+const BULK_CACHE_KIB: i64 = 65_536;
+
+/// Gives `conn` the large page cache of a bulk write (`on`), or back the pool's 8 MiB, freeing
+/// what the large cache held (`off`), before the connection returns to the pool.
+pub async fn bulk_cache(conn: &mut SqliteConnection, on: bool) -> Result<(), sqlx::Error> {
+    if on {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA cache_size = -{BULK_CACHE_KIB}"
+        )))
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query("PRAGMA cache_size = -8192")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA shrink_memory")
+            .execute(&mut *conn)
+            .await?;
+        trim_heap();
+    }
+    Ok(())
+}
+
+/// Hands the heap pages the large cache freed back to the system: glibc keeps freed memory
+/// in its arenas, so the resident size would otherwise stay at its peak for the life of the
+/// process.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory that is already free inside glibc's heaps; it
+    // neither moves nor frees any live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The newest archived `timeofban` of a jail: where its next sync starts.
@@ -367,6 +453,13 @@ pub async fn set_geo(
     rollup::apply(&mut tx, &deltas).await?;
     tx.commit().await?;
     Ok((changed, deltas))
+}
+
+/// The largest row id (0 for an empty archive).
+pub async fn max_id(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM history")
+        .fetch_one(pool)
+        .await
 }
 
 /// Number of archived rows.

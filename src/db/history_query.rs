@@ -51,9 +51,9 @@ const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failure
 const NET_CHUNK: u32 = 1_000;
 
 /// Rows of a network above which its page walks the time index instead of the IP index: a
-/// network this busy fills a page quickly in time order, while reading it by IP would sort all
-/// its rows.
-const DENSE_NETWORK: i64 = 2_000;
+/// network this busy fills a page quickly in time order, while reading it by IP sorts the
+/// entries of all its rows (index entries only: the IP index carries time, id, host and jail).
+const DENSE_NETWORK: i64 = 20_000;
 
 /// Which index drives the read (`dense`: the IP filter is a network with many rows).
 fn driving_index(f: &HistoryFilter, dense: bool) -> &'static str {
@@ -216,8 +216,12 @@ async fn read(
     now: i64,
     dense: bool,
 ) -> Result<Vec<SearchRow>, sqlx::Error> {
+    // Two phases: the inner read walks the driving index and tests the filters on its entries
+    // (the indexes carry the filtered columns, migration 0010), so only the page's rows are
+    // read from the table.
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
     qb.push(COLUMNS);
+    qb.push(" FROM history WHERE id IN (SELECT id");
     push_select(&mut qb, f, now, cursor.map(|c| (c, order)), dense);
     qb.push(order_by(order));
     qb.push(" LIMIT ");
@@ -226,6 +230,8 @@ async fn read(
         qb.push(" OFFSET ");
         qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
     }
+    qb.push(")");
+    qb.push(order_by(order));
     qb.build_query_as().fetch_all(pool).await
 }
 
@@ -287,6 +293,46 @@ pub async fn search_with(
     }
 }
 
+/// Every row of a search in its order (after `q.cursor` if set; paging is ignored), read by
+/// one statement and handed to `sink` in batches of `batch` rows; stops early when `sink`
+/// answers false. For the export: no keyset re-reads, and memory is one batch.
+pub async fn for_each_batch<F, Fut>(
+    pool: &SqlitePool,
+    q: &HistoryQuery,
+    now: i64,
+    batch: usize,
+    mut sink: F,
+) -> Result<(), sqlx::Error>
+where
+    F: FnMut(Vec<SearchRow>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::TryStreamExt;
+    let f = &q.filter;
+    let dense = dense_network(pool, f, DENSE_NETWORK).await?;
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+    qb.push(COLUMNS);
+    push_select(&mut qb, f, now, q.cursor.map(|c| (c, q.order)), dense);
+    qb.push(order_by(q.order));
+    let exact = if needs_post_filter(f) { f.ip } else { None };
+    let mut rows = qb.build_query_as::<SearchRow>().fetch(pool);
+    let mut buf = Vec::with_capacity(batch);
+    while let Some(r) = rows.try_next().await? {
+        if exact.as_ref().is_some_and(|ip| !ip.contains(&r.ip)) {
+            continue;
+        }
+        buf.push(r);
+        if buf.len() >= batch && !sink(std::mem::replace(&mut buf, Vec::with_capacity(batch))).await
+        {
+            return Ok(());
+        }
+    }
+    if !buf.is_empty() {
+        sink(buf).await;
+    }
+    Ok(())
+}
+
 /// How many rows match, counting at most `cap` (`(n, exact)`; `exact` is false when there are
 /// more than `cap`).
 pub async fn count_capped(
@@ -334,30 +380,20 @@ pub async fn ip_timeline(
     .await
 }
 
-type TotalsRow = (String, String, i64, Option<i64>, Option<i64>);
-
-/// Per (host, jail): an IP's bans and the newest, read from the unique index
-/// `(host, jail, ip, timeofban)` for every (host, jail) the archive knows.
+/// Per (host, jail): an IP's bans, the oldest and the newest, read from the IP index alone
+/// (it carries host and jail).
 pub async fn ip_totals(
     pool: &SqlitePool,
     ip: &str,
 ) -> Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT c.host, c.jail, \
-           (SELECT COUNT(*) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1), \
-           (SELECT MIN(timeofban) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1), \
-           (SELECT MAX(timeofban) FROM history h WHERE h.host = c.host AND h.jail = c.jail AND h.ip = ?1) \
-         FROM history_cursor c ORDER BY c.host, c.jail",
+        "SELECT host, jail, COUNT(*), MIN(timeofban), MAX(timeofban) \
+         FROM history INDEXED BY history_ip_time WHERE ip = ?1 GROUP BY host, jail \
+         ORDER BY host, jail",
     )
     .bind(ip)
     .fetch_all(pool)
     .await
-    .map(|rows: Vec<TotalsRow>| {
-        rows.into_iter()
-            .filter(|r| r.2 > 0)
-            .map(|(h, j, n, first, last)| (h, j, n, first.unwrap_or(0), last.unwrap_or(0)))
-            .collect()
-    })
 }
 
 /// The newest row of an IP that carries a country or an ASN: `(country, asn)`.

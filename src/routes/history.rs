@@ -13,7 +13,8 @@ use crate::domain::history_query::{Cursor, HistoryFilter, HistoryQuery, Order, R
 use crate::domain::{BanIp, DomainError, Origin, Page, TimeRange};
 use crate::error::ApiError;
 use crate::services::history_query::{
-    EXPORT_CHUNK, HistoryError, HistoryItem, HistoryPage, IpHistory, Source, now_epoch,
+    EXPORT_CHUNK, ExportFormat, HistoryError, HistoryItem, HistoryPage, IpHistory, Source,
+    now_epoch,
 };
 use crate::services::top_offenders::TopIps;
 use crate::state::AppState;
@@ -177,7 +178,40 @@ pub async fn export(
     };
     query.limit = EXPORT_CHUNK;
     query.offset = 0;
-    // The first chunk is read before answering, so that a bad request is still a 400.
+    let (content_type, name) = if csv {
+        ("text/csv; charset=utf-8", "history.csv")
+    } else {
+        ("application/x-ndjson", "history.ndjson")
+    };
+    let attachment = (
+        "Content-Disposition",
+        format!("attachment; filename=\"{name}\""),
+    );
+    if source == Source::Archive {
+        let format = if csv {
+            ExportFormat::Csv
+        } else {
+            ExportFormat::Ndjson
+        };
+        let mut rx = state.history_query.export_archive(query, format);
+        // The first batch is awaited before answering, so that a failing read is an error
+        // status rather than a cut-off body.
+        let first = match rx.recv().await {
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(bytes)) => Some(web::Bytes::from(bytes)),
+            None => None,
+        };
+        let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|m| (m.map(web::Bytes::from), rx))
+        });
+        let stream = futures_util::stream::iter(first.map(Ok::<_, HistoryError>)).chain(rest);
+        return Ok(HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header(attachment)
+            .streaming(stream));
+    }
+    // fail2ban's database: keyset chunks. The first chunk is read before answering, so that a
+    // bad request is still a 400.
     let service = Arc::clone(&state.history_query);
     let (items, next) = service.chunk(&query, source).await?;
     let first = web::Bytes::from(render(&items, csv, true));
@@ -201,17 +235,9 @@ pub async fn export(
     });
     let stream =
         futures_util::stream::once(async move { Ok::<_, HistoryError>(first) }).chain(rest);
-    let (content_type, name) = if csv {
-        ("text/csv; charset=utf-8", "history.csv")
-    } else {
-        ("application/x-ndjson", "history.ndjson")
-    };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
+        .insert_header(attachment)
         .streaming(stream))
 }
 

@@ -13,17 +13,18 @@
 //! Every archive write (sync, purge, re-geolocation) holds the shared writer lock, so the
 //! in-memory rollups follow the table change by change.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::db::{self, history};
-use crate::domain::rollup::hour_of;
+use crate::domain::rollup::{hour_of, merge_deltas};
 use crate::domain::{BLOCKLIST_JAIL, GeoInfo, Origin};
 use crate::fail2ban::database::{BanRecord, Fail2banDb, Fail2banDbError};
 use crate::fail2ban::{Fail2banClient, Fail2banError};
@@ -65,6 +66,8 @@ pub struct HistorySync {
     writer: WriterLock,
     /// fail2ban's database: the path (asked once, kept while fail2ban is down) and its reader.
     reader: Mutex<Option<(PathBuf, Fail2banDb)>>,
+    /// Set while a backlog is archived (see [`HistorySync::catching_up`]).
+    backlog: AtomicBool,
 }
 
 impl HistorySync {
@@ -86,7 +89,14 @@ impl HistorySync {
             retention_days,
             writer,
             reader: Mutex::new(None),
+            backlog: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a backlog (the first sync of a large fail2ban database) is being archived right
+    /// now: jobs that read the whole archive wait for its end instead of competing with it.
+    pub fn catching_up(&self) -> bool {
+        self.backlog.load(Ordering::Acquire)
     }
 
     /// Where fail2ban's database is: the configured path, else the path fail2ban reports
@@ -162,30 +172,27 @@ impl HistorySync {
     ) -> Result<u64, SyncError> {
         // Re-read the newest second: fail2ban may have added rows of that second after the
         // last run; the archive's unique key drops the ones already there.
-        let mut cursor = history::cursor(&self.db, LOCAL_HOST, jail)
-            .await?
-            .unwrap_or(0);
-        let mut skip = 0u32;
-        let mut added = 0;
-        let (first, read_time) = timed(reader.rows_in_jail_after(jail, cursor, CHUNK, skip)).await;
+        let mut read = JailReader {
+            reader,
+            jail,
+            cursor: history::cursor(&self.db, LOCAL_HOST, jail)
+                .await?
+                .unwrap_or(0),
+            skip: 0,
+        };
+        let (first, read_time) = timed(read.next()).await;
         timings.read += read_time;
         let mut rows = first?;
+        if rows.len() >= CHUNK as usize {
+            // A backlog (the first sync, or fail2ban ran long without BanGUI).
+            return self.sync_backlog(&mut read, rows, timings).await;
+        }
+        let mut added = 0;
         loop {
-            let full = rows.len() >= CHUNK as usize;
-            if full {
-                match rows.last().map(|r| r.timeofban) {
-                    Some(t) if t == cursor => skip += CHUNK,
-                    Some(t) => {
-                        cursor = t;
-                        skip = 0;
-                    }
-                    None => {}
-                }
-            }
+            let full = read.advance(&rows);
             let write = self.archive(rows, timings);
             if full {
-                let read = timed(reader.rows_in_jail_after(jail, cursor, CHUNK, skip));
-                let (written, (next, read_time)) = tokio::join!(write, read);
+                let (written, (next, read_time)) = tokio::join!(write, timed(read.next()));
                 added += written?;
                 timings.read += read_time;
                 rows = next?;
@@ -197,15 +204,101 @@ impl HistorySync {
         Ok(added)
     }
 
-    /// Geolocates and writes one chunk; the in-memory rollups follow the commit.
-    async fn archive(
+    /// Archives a backlog of one jail: transactions of up to [`BACKLOG_TX`] rows on one
+    /// connection with a large page cache, so that each index page a transaction touches is
+    /// written once per transaction instead of once per chunk (the per-IP index takes rows at
+    /// random places). Each commit carries its cells and cursor, so a kill at any point
+    /// resumes exactly; reads of fail2ban's file stay short chunks.
+    async fn sync_backlog(
         &self,
+        read: &mut JailReader<'_>,
         rows: Vec<BanRecord>,
         timings: &mut SyncTimings,
     ) -> Result<u64, SyncError> {
-        if rows.is_empty() {
-            return Ok(0);
+        self.backlog.store(true, Ordering::Release);
+        let result = self
+            .sync_backlog_on_one_connection(read, rows, timings)
+            .await;
+        self.backlog.store(false, Ordering::Release);
+        result
+    }
+
+    async fn sync_backlog_on_one_connection(
+        &self,
+        read: &mut JailReader<'_>,
+        rows: Vec<BanRecord>,
+        timings: &mut SyncTimings,
+    ) -> Result<u64, SyncError> {
+        let mut conn = self.db.acquire().await?;
+        history::bulk_cache(&mut conn, true).await?;
+        let result = self
+            .backlog_transactions(&mut conn, read, rows, timings)
+            .await;
+        let reset = history::bulk_cache(&mut conn, false).await;
+        let added = result?;
+        reset?;
+        Ok(added)
+    }
+
+    async fn backlog_transactions(
+        &self,
+        conn: &mut SqliteConnection,
+        read: &mut JailReader<'_>,
+        mut rows: Vec<BanRecord>,
+        timings: &mut SyncTimings,
+    ) -> Result<u64, SyncError> {
+        let mut added = 0;
+        let mut tx = begin_immediate(conn).await?;
+        let mut in_tx = 0usize;
+        let mut deltas = Vec::new();
+        let mut cursors = BTreeMap::new();
+        loop {
+            let full = read.advance(&rows);
+            let batch = self.geolocate(rows, timings).await?;
+            let started = Instant::now();
+            let write = history::insert_rows(&mut tx, &batch, db::now_epoch());
+            let (written, next) = if full {
+                let (written, next) = tokio::join!(write, timed(read.next()));
+                (written?, Some(next))
+            } else {
+                (write.await?, None)
+            };
+            timings.write += started.elapsed();
+            added += written.0;
+            deltas.extend(written.1);
+            for (k, t) in history::cursors_of(&batch) {
+                let c = cursors.entry(k).or_insert(t);
+                *c = t.max(*c);
+            }
+            in_tx += batch.len();
+            if in_tx >= BACKLOG_TX || next.is_none() {
+                let started = Instant::now();
+                let merged = merge_deltas(std::mem::take(&mut deltas));
+                history::finish_rows(&mut tx, &merged, &std::mem::take(&mut cursors)).await?;
+                tx.commit().await?;
+                self.rollups.apply(&merged);
+                timings.write += started.elapsed();
+                in_tx = 0;
+                tx = begin_immediate(conn).await?;
+            }
+            match next {
+                Some((next, read_time)) => {
+                    timings.read += read_time;
+                    rows = next?;
+                }
+                None => break,
+            }
         }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Geolocates one chunk (memory and MMDB, on the blocking pool) into archive records.
+    async fn geolocate(
+        &self,
+        rows: Vec<BanRecord>,
+        timings: &mut SyncTimings,
+    ) -> Result<Vec<history::NewHistory>, SyncError> {
         let started = Instant::now();
         let ips: Vec<IpAddr> = rows
             .iter()
@@ -220,14 +313,75 @@ impl HistorySync {
                 .values()
                 .filter_map(|g| Some((g.country_code.clone()?, g.country_name.clone()?))),
         );
-        let batch: Vec<history::NewHistory> =
-            rows.into_iter().map(|r| to_history(r, &found)).collect();
+        let batch = rows.into_iter().map(|r| to_history(r, &found)).collect();
         timings.geo += started.elapsed();
+        Ok(batch)
+    }
+
+    /// Geolocates and writes one chunk; the in-memory rollups follow the commit.
+    async fn archive(
+        &self,
+        rows: Vec<BanRecord>,
+        timings: &mut SyncTimings,
+    ) -> Result<u64, SyncError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let batch = self.geolocate(rows, timings).await?;
         let started = Instant::now();
         let (added, deltas) = history::insert_batch(&self.db, &batch, db::now_epoch()).await?;
         self.rollups.apply(&deltas);
         timings.write += started.elapsed();
         Ok(added)
+    }
+}
+
+/// Rows archived per transaction while a backlog is written: large enough that the per-IP
+/// index's pages are written a few times rather than once per chunk, small enough that other
+/// writers of the database (sessions, the geo cache flush) wait well under the busy timeout.
+const BACKLOG_TX: usize = 50_000;
+
+/// A transaction that holds the write lock from its start (`BEGIN IMMEDIATE`): its statements
+/// never meet a lock another writer took half-way, which would cost the rows already written
+/// in it. A lock held longer than the busy timeout fails the run; the next run continues
+/// after the last commit.
+async fn begin_immediate(
+    conn: &mut SqliteConnection,
+) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+    conn.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Where the next read of one jail's rows in fail2ban's file starts: rows with
+/// `timeofban >= cursor`, oldest first, past `skip` rows of the cursor's own second.
+struct JailReader<'a> {
+    reader: &'a Fail2banDb,
+    jail: &'a str,
+    cursor: i64,
+    skip: u32,
+}
+
+impl JailReader<'_> {
+    /// One short, LIMITed statement.
+    async fn next(&self) -> Result<Vec<BanRecord>, Fail2banDbError> {
+        self.reader
+            .rows_in_jail_after(self.jail, self.cursor, CHUNK, self.skip)
+            .await
+    }
+
+    /// Moves past `rows` (the last read); whether there may be more.
+    fn advance(&mut self, rows: &[BanRecord]) -> bool {
+        let full = rows.len() >= CHUNK as usize;
+        if full {
+            match rows.last().map(|r| r.timeofban) {
+                Some(t) if t == self.cursor => self.skip += CHUNK,
+                Some(t) => {
+                    self.cursor = t;
+                    self.skip = 0;
+                }
+                None => {}
+            }
+        }
+        full
     }
 }
 

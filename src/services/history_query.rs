@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sqlx::SqlitePool;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 
 use crate::db::{self, history_query as q};
 use crate::domain::history_query::{BanState, Cursor, HistoryQuery, IpFilter, Order};
@@ -30,8 +30,19 @@ use super::rollups::RollupStore;
 pub const TIMELINE_MAX: u32 = 500;
 /// Rows counted at most for a page's `total` (ten pages of 100).
 pub const COUNT_CAP: u32 = 1_000;
-/// Rows per chunk of an export.
+/// Rows per chunk of an export from fail2ban's database (`source=fail2ban`).
 pub const EXPORT_CHUNK: u32 = 5_000;
+/// Rows rendered per message of an archive export, and messages its channel holds: the
+/// export's memory is a few rendered batches whatever its size.
+pub const EXPORT_BATCH: usize = 2_000;
+const EXPORT_QUEUE: usize = 4;
+
+/// What an export is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+}
 /// Seconds since the epoch: the clock relative ranges (`range=24h`, …) are resolved against.
 pub fn now_epoch() -> i64 {
     db::now_epoch()
@@ -207,6 +218,65 @@ impl HistoryQueryService {
             }
             Source::Fail2ban => self.fail2ban_chunk(query, now).await,
         }
+    }
+
+    /// Every archive row of a search (paging ignored; after `query.cursor` if set), rendered
+    /// as CSV (with its header) or NDJSON, through a bounded channel. One statement is read and
+    /// rendered on the blocking pool, never on the caller's worker; the channel's capacity
+    /// bounds memory and makes the reader wait for a slow client. A read error is sent once
+    /// and ends the stream.
+    pub fn export_archive(
+        self: &Arc<Self>,
+        query: HistoryQuery,
+        format: ExportFormat,
+    ) -> mpsc::Receiver<Result<Vec<u8>, HistoryError>> {
+        let (tx, rx) = mpsc::channel(EXPORT_QUEUE);
+        let service = Arc::clone(self);
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(async move {
+                let now = db::now_epoch();
+                let mut header = format == ExportFormat::Csv;
+                let mut line = String::with_capacity(512);
+                let read = q::for_each_batch(&service.db, &query, now, EXPORT_BATCH, |rows| {
+                    let mut out = Vec::with_capacity(rows.len() * 220 + 256);
+                    if std::mem::take(&mut header) {
+                        out.extend_from_slice(HistoryItem::CSV_HEADER.as_bytes());
+                    }
+                    for r in rows {
+                        let item = service.item(r, now);
+                        match format {
+                            ExportFormat::Csv => {
+                                line.clear();
+                                item.csv_line(&mut line);
+                                out.extend_from_slice(line.as_bytes());
+                            }
+                            ExportFormat::Ndjson => {
+                                if serde_json::to_writer(&mut out, &item).is_ok() {
+                                    out.push(b'\n');
+                                }
+                            }
+                        }
+                    }
+                    let tx = tx.clone();
+                    async move { tx.send(Ok(out)).await.is_ok() }
+                })
+                .await;
+                match read {
+                    Ok(()) if header => {
+                        let _ = tx
+                            .send(Ok(HistoryItem::CSV_HEADER.as_bytes().to_vec()))
+                            .await;
+                    }
+                    Ok(()) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "history export stopped");
+                        let _ = tx.send(Err(e.into())).await;
+                    }
+                }
+            });
+        });
+        rx
     }
 
     async fn fail2ban_db(&self) -> Result<Fail2banDb, HistoryError> {

@@ -71,10 +71,15 @@ impl HistoryRegeo {
         }
         let mut out = RegeoOutcome::default();
         if build.is_some() {
+            // Rows up to here are examined by this pass; the next pass starts after them (it
+            // used to start again at the first row whenever no row needed a new answer, reading
+            // the whole archive every 30 s).
+            let end = history::max_id(&self.db).await?;
             loop {
                 let rows =
                     history::regeo_candidates(&self.db, progress.after_id, build, CHUNK).await?;
                 let Some(last) = rows.last().map(|(id, _)| *id) else {
+                    progress.after_id = progress.after_id.max(end);
                     break;
                 };
                 self.chunk(&rows, &mut out).await?;
