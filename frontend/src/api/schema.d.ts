@@ -1549,8 +1549,11 @@ export interface components {
             set_by_bangui: boolean;
             /** @description The file the value comes from; `null` for fail2ban's built-in default. */
             source?: string | null;
-            /** @description The effective value (from `fail2ban-client -d` when `resolved`, else the file's text). */
-            value: Record<string, never>;
+            /**
+             * @description The effective value (from `fail2ban-client -d` when `resolved`, else the file's text):
+             *     a string, number, boolean, list of strings or null.
+             */
+            value: unknown;
         };
         SetupRequest: {
             /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
