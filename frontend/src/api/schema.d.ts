@@ -773,8 +773,8 @@ export interface paths {
         };
         /**
          * The tail of fail2ban's own log file (at most 1 MiB is read), filtered by level, jail and
-         *     text; `since` follows it. 400 when fail2ban does not log to a file or the file lies outside
-         *     the allowed log directories.
+         *     text; `since` follows it. 409 when fail2ban does not log to a file or the file lies outside
+         *     the allowed log directories; 400 for a bad parameter.
          */
         get: operations["log"];
         put?: never;
@@ -4233,6 +4233,14 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
