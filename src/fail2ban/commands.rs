@@ -240,6 +240,10 @@ impl Fail2banClient {
                 .get_optional(jail, "backend")
                 .await?
                 .and_then(|v| v.as_str().map(str::to_string)),
+            idle: self
+                .get_optional(jail, "idle")
+                .await?
+                .and_then(|v| v.as_bool()),
         })
     }
 

@@ -164,6 +164,11 @@ impl ConfigWriter {
         read_existing(&path)
     }
 
+    /// The text of a file a receipt names (`None` when it does not exist).
+    pub fn read_path(&self, path: &Path) -> Result<Option<String>, ConfigFileError> {
+        Ok(read_existing(path)?.map(|f| f.text))
+    }
+
     /// Replaces (or creates) `rel` with `content`, which must start with [`MARKER`]. Refuses
     /// to touch an existing file that BanGUI did not write.
     pub fn write(&self, rel: &ConfigPath, content: &str) -> Result<WriteReceipt, ConfigFileError> {

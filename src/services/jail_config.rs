@@ -621,6 +621,15 @@ impl JailConfigService {
                         "fail2ban stopped answering within {} s of the change",
                         me.watch.as_secs()
                     );
+                    // A later change of this jail has its own watch: leave its file alone.
+                    let superseded = me
+                        .writer
+                        .read_path(&receipt.path)
+                        .map(|now| now != receipt.after)
+                        .unwrap_or(false);
+                    if superseded {
+                        return;
+                    }
                     if let Err(e) = me.roll_back(&jail, &receipt, &cause).await {
                         tracing::error!(jail = %jail, error = %e, "rollback after fail2ban died failed");
                     }

@@ -145,6 +145,8 @@ export const api = {
     request<IgnoreList>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'POST', body: { ip } }),
   removeIgnore: (name: string, ip: string) =>
     request<IgnoreList>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'DELETE', body: { ip } }),
+  setIdle: (name: string, on: boolean) =>
+    request<JailAction>(`/jails/${encodeURIComponent(name)}/idle`, { method: 'POST', body: { on } }),
   setIgnoreSelf: (name: string, enabled: boolean) =>
     request<JailAction>(`/jails/${encodeURIComponent(name)}/ignoreself`, { method: 'POST', body: { enabled } }),
   unbanAllInJail: (name: string) =>

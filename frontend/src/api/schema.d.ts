@@ -1339,6 +1339,11 @@ export interface components {
             failregex: string[];
             /** Format: int64 */
             findtime: number;
+            /**
+             * @description The jail is idle (keeps its bans, acts on no new failures); `None` when the server
+             *     cannot say.
+             */
+            idle?: boolean | null;
             ignoreip: string[];
             ignoreregex: string[];
             ignoreself: boolean;

@@ -89,6 +89,15 @@ export function JailDetailPage() {
                 <dt>Banned now</dt><dd>{formatCount(d.counters.currently_banned)}</dd>
                 <dt>Banned total</dt><dd>{formatCount(d.counters.total_banned)}</dd>
               </dl>
+              {canWrite ? (
+                <div className="row">
+                  <span>Idle (keeps its bans, acts on no new failures; runtime only): <strong>{d.settings.idle === true ? 'yes' : d.settings.idle === false ? 'no' : 'fail2ban does not report it'}</strong></span>
+                  <button type="button" className="small" onClick={() => void run(() => api.setIdle(name, true), `Jail ${name} is idle (runtime only).`, detail.reload)}>Make idle</button>
+                  <button type="button" className="small" onClick={() => void run(() => api.setIdle(name, false), `Jail ${name} acts on failures again.`, detail.reload)}>Resume</button>
+                </div>
+              ) : d.settings.idle !== null && d.settings.idle !== undefined && (
+                <p>Idle: <strong>{d.settings.idle ? 'yes' : 'no'}</strong></p>
+              )}
               <h2 id="ignore-h">Ignore list</h2>
               {canWrite ? (
                 <label className="row">
