@@ -25,7 +25,7 @@ export function ConfigPage() {
       <h1>Configuration</h1>
       <div role="tablist" aria-label="Configuration" className="row">
         {tabs.map(([id, label]) => (
-          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`}
+          <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={tab === id ? `panel-${id}` : undefined}
             className={tab === id ? 'primary' : undefined} onClick={() => setTab(id)}>{label}</button>
         ))}
       </div>
