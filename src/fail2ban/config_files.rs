@@ -127,9 +127,17 @@ impl ConfigWriter {
     /// The real path of `rel`, checked to lie in the real allowed directory (a symlinked
     /// subdirectory that leads elsewhere is refused) and not to be a symlink itself.
     pub fn resolve(&self, rel: &ConfigPath) -> Result<PathBuf, ConfigFileError> {
+        self.resolve_in(rel, true)
+    }
+
+    /// [`Self::resolve`]; a missing subdirectory is created only when `create` is set.
+    fn resolve_in(&self, rel: &ConfigPath, create: bool) -> Result<PathBuf, ConfigFileError> {
         let root = self.root.canonicalize().map_err(io(&self.root))?;
         let dir = root.join(rel.dir);
         if !dir.exists() {
+            if !create {
+                return Ok(dir.join(&rel.name));
+            }
             std::fs::create_dir(&dir).map_err(io(&dir))?;
         }
         let real_dir = dir.canonicalize().map_err(io(&dir))?;
@@ -160,7 +168,7 @@ impl ConfigWriter {
 
     /// The file's content now, or `None` when it does not exist.
     pub fn read(&self, rel: &ConfigPath) -> Result<Option<ExistingFile>, ConfigFileError> {
-        let path = self.resolve(rel)?;
+        let path = self.resolve_in(rel, false)?;
         read_existing(&path)
     }
 
