@@ -15,6 +15,7 @@ use tokio_cron_scheduler::JobScheduler;
 use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error::extractors;
+use crate::fail2ban::config_files::ConfigWriter;
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
 use crate::geo::watcher::MmdbWatcher;
@@ -24,11 +25,13 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::fail2ban_log::Fail2banLogService;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
 use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jail_config::JailConfigService;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
@@ -185,11 +188,26 @@ impl Application {
             jobs.clone(),
             Arc::clone(&scheduler_running),
         ));
+        let jail_config = JailConfigService::new(
+            fail2ban.clone(),
+            ConfigWriter::new(
+                settings.fail2ban.config_dir.clone(),
+                settings.data_dir().join("config-backups"),
+            ),
+            pool.clone(),
+            settings.data_dir(),
+            settings.fail2ban.log_dirs.clone(),
+            settings.fail2ban.apply_watch,
+        );
+        let fail2ban_log =
+            Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
         let state = AppState {
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
             jails: JailService::new(fail2ban.clone()),
             server: ServerSettingsService::new(fail2ban.clone()),
+            jail_config,
+            fail2ban_log,
             map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
             geo,

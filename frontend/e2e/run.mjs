@@ -229,6 +229,7 @@ const PAGES = [
   { path: '/jails/sshd', heading: 'Jail sshd', title: 'Jail sshd · BanGUI' },
   { path: '/users', heading: 'Users and API tokens', title: 'Users and API tokens · BanGUI' },
   { path: '/audit', heading: 'Audit log', title: 'Audit log · BanGUI' },
+  { path: '/config', heading: 'Configuration', title: 'Configuration · BanGUI' },
   { path: '/no-such-page', heading: 'Page not found', title: 'Page not found · BanGUI' },
 ];
 

@@ -13,6 +13,7 @@ import { GlobalSearch } from './components/GlobalSearch';
 import { ConfirmProvider, ErrorBanner, isNetworkError, Loading, NetworkErrorsShownAbove, ToastProvider, usePageTitle, useToast } from './components/feedback';
 import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
+import { ConfigPage } from './pages/Config';
 import { DashboardPage } from './pages/Dashboard';
 import { HistoryPage } from './pages/History';
 import { IpPage } from './pages/IpPage';
@@ -95,6 +96,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/map">Map</NavLink>
             <NavLink to="/history">History</NavLink>
             <NavLink to="/jails">Jails</NavLink>
+            <NavLink to="/config">Configuration</NavLink>
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
           </nav>
@@ -139,6 +141,7 @@ export function AppRoutes() {
         <Route path="/ip/:ip" element={<Guard><IpPage /></Guard>} />
         <Route path="/jails" element={<Guard><JailsPage /></Guard>} />
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
+        <Route path="/config" element={<Guard><ConfigPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
         <Route path="*" element={<Guard><NotFound /></Guard>} />

@@ -54,6 +54,9 @@ pub struct JailSettings {
     pub datepattern: Option<String>,
     pub actions: Vec<String>,
     pub backend: Option<String>,
+    /// The jail is idle (keeps its bans, acts on no new failures); `None` when the server
+    /// cannot say.
+    pub idle: Option<bool>,
 }
 
 /// Server-wide settings.

@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(add_ignore)
         .service(remove_ignore)
         .service(ignoreself)
+        .service(unban_all)
         .service(banned);
 }
 
@@ -39,6 +40,16 @@ pub struct JailAction {
     pub jail: String,
     pub action: String,
     pub ok: bool,
+    /// Always `true`: the change lives in the running fail2ban only and is lost when fail2ban
+    /// restarts or reloads; persisted settings go through `PUT /config/jails/{name}`.
+    pub runtime_only: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailUnbanAll {
+    pub jail: String,
+    /// How many bans were lifted.
+    pub count: u64,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -56,6 +67,9 @@ pub struct IgnoreRequest {
 #[derive(Serialize, ToSchema)]
 pub struct IgnoreList {
     pub items: Vec<String>,
+    /// Always `true`: entries added here live in the running fail2ban only; to keep one across
+    /// restarts, persist `ignoreip` with `PUT /config/jails/{name}`.
+    pub runtime_only: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -98,6 +112,7 @@ async fn audited_action(
         jail: name.to_string(),
         action: action.to_string(),
         ok: true,
+        runtime_only: true,
     }))
 }
 
@@ -209,6 +224,7 @@ pub async fn ignore_list(
 ) -> Result<web::Json<IgnoreList>, ApiError> {
     Ok(web::Json(IgnoreList {
         items: state.jails.ignore_list(&name).await?,
+        runtime_only: true,
     }))
 }
 
@@ -233,7 +249,10 @@ async fn change_ignore(
         })
     })
     .await?;
-    Ok(web::Json(IgnoreList { items }))
+    Ok(web::Json(IgnoreList {
+        items,
+        runtime_only: true,
+    }))
 }
 
 /// Adds an IP or network to the ignore list.
@@ -298,4 +317,31 @@ pub async fn banned(
     Ok(web::Json(
         state.bans.of_jail(&jail, q.search.as_deref(), page).await?,
     ))
+}
+
+/// Lifts every ban of one running jail (runtime only: fail2ban's configuration is unchanged).
+#[utoipa::path(tag = "jails", params(JailPath),
+    responses((status = 200, body = JailUnbanAll), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502), (status = 503)))]
+#[post("/jails/{name}/unban-all")]
+pub async fn unban_all(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailUnbanAll>, ApiError> {
+    let count = super::audited(&state, &caller, "jail.unban_all", &name, None, async {
+        Ok(state.jails.unban_all(&name).await?)
+    })
+    .await?;
+    state
+        .history_lifts
+        .record_unban(
+            None,
+            std::slice::from_ref(&name.to_string()),
+            &caller.identity.username,
+        )
+        .await;
+    Ok(web::Json(JailUnbanAll {
+        jail: name.to_string(),
+        count,
+    }))
 }

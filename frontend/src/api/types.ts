@@ -45,6 +45,17 @@ export type JailTotal = Schemas['JailTotal'];
 export type TopIps = Schemas['TopIps'];
 export type TopIp = Schemas['TopIp'];
 export type TopAsn = Schemas['TopAsn'];
+export type JailConfigList = Schemas['JailConfigList'];
+export type JailConfigView = Schemas['JailConfigView'];
+export type SettingView = Schemas['SettingView'];
+export type ApplyReport = Schemas['ApplyReport'];
+export type EditPreview = Schemas['EditPreview'];
+export type PendingRecoveries = Schemas['PendingRecoveries'];
+export type ServerSettings = Schemas['ServerSettings'];
+export type ServerSettingsUpdate = Schemas['ServerSettingsUpdate'];
+export type FlushResult = Schemas['FlushResult'];
+export type LogPage = Schemas['LogPage'];
+export type JailUnbanAll = Schemas['JailUnbanAll'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
 // parameter descriptions); the dashboard offers exactly these.

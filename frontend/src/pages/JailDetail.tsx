@@ -22,6 +22,7 @@ export function JailDetailPage() {
   usePageTitle(`Jail ${name}`);
   const { session } = useAuth();
   const canWrite = hasRole(session?.role, 'operator');
+  const isAdmin = hasRole(session?.role, 'admin');
   const toast = useToast();
   const confirm = useConfirm();
   const detail = useApi(queries.jail(name));
@@ -89,6 +90,15 @@ export function JailDetailPage() {
                 <dt>Banned now</dt><dd>{formatCount(d.counters.currently_banned)}</dd>
                 <dt>Banned total</dt><dd>{formatCount(d.counters.total_banned)}</dd>
               </dl>
+              {canWrite ? (
+                <div className="row">
+                  <span>Idle (keeps its bans, acts on no new failures; runtime only): <strong>{d.settings.idle === true ? 'yes' : d.settings.idle === false ? 'no' : 'fail2ban does not report it'}</strong></span>
+                  <button type="button" className="small" onClick={() => void run(() => api.setIdle(name, true), `Jail ${name} is idle (runtime only).`, detail.reload)}>Make idle</button>
+                  <button type="button" className="small" onClick={() => void run(() => api.setIdle(name, false), `Jail ${name} acts on failures again.`, detail.reload)}>Resume</button>
+                </div>
+              ) : d.settings.idle !== null && d.settings.idle !== undefined && (
+                <p>Idle: <strong>{d.settings.idle ? 'yes' : 'no'}</strong></p>
+              )}
               <h2 id="ignore-h">Ignore list</h2>
               {canWrite ? (
                 <label className="row">
@@ -113,9 +123,23 @@ export function JailDetailPage() {
               {canWrite && (
                 <form className="row wrap" onSubmit={addIgnore}>
                   <label>Add IP or CIDR<input name="ignore-ip" value={newIgnore} onChange={(e) => setNewIgnore(e.target.value)} placeholder="192.0.2.0/24" /></label>
-                  <button type="submit" disabled={!newIgnore.trim()}>Add</button>
+                  <button type="submit" disabled={!newIgnore.trim()}>Add (runtime only)</button>
+                  {isAdmin && (
+                    <button type="button" disabled={!newIgnore.trim()} onClick={() => {
+                      const ip = newIgnore.trim();
+                      void run(async () => {
+                        await api.addIgnore(name, ip);
+                        const cfg = await api.configJail(name);
+                        const current = cfg.settings.find((s) => s.key === 'ignoreip')?.value;
+                        const list = Array.isArray(current) ? current.map(String) : [];
+                        const r = await api.saveJailConfig(name, { ignoreip: [...new Set([...list, ip])] });
+                        if (r.recovered) throw new Error(r.message);
+                      }, `${ip} added and persisted in BanGUI's jail.d/${name}.local.`, () => { setNewIgnore(''); detail.reload(); });
+                    }}>Add and persist</button>
+                  )}
                 </form>
               )}
+              <p className="muted small">Entries added with “Add” live in the running fail2ban only and are lost when it restarts or reloads{isAdmin ? '; “Add and persist” also writes the ignore list into BanGUI’s jail file' : ''}.</p>
             </section>
           </div>
         </>
