@@ -25,6 +25,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
@@ -176,6 +177,13 @@ impl Application {
         ));
         let fail2ban_status = Arc::new(Fail2banStatus::new(fail2ban.clone(), Arc::clone(&events)));
         let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
+        let exporter = Arc::new(MetricsExporter::new(
+            Arc::clone(&metrics),
+            Arc::clone(&fail2ban_status),
+            Arc::clone(&history),
+            Arc::clone(&rollups),
+            Arc::clone(&events),
+        ));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
             fail2ban.clone(),
@@ -213,6 +221,7 @@ impl Application {
             health,
             events,
             fail2ban_status,
+            exporter,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -222,6 +231,7 @@ impl Application {
         let background = vec![
             tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
             tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
+            tokio::spawn(first_status_poll(Arc::clone(&state.fail2ban_status))),
             tokio::spawn(publish_geo_reload_failures(
                 state.geo.reload_failures(),
                 Arc::clone(&state.events),
@@ -356,6 +366,12 @@ async fn warm_geo_cache(geo: Arc<GeoCache>) {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),
         Err(e) => tracing::error!(error = %e, "cannot warm the geo cache from the database"),
     }
+}
+
+/// The status poll's baseline at once, so `/metrics` has fail2ban's series before the job's
+/// first tick.
+async fn first_status_poll(status: Arc<Fail2banStatus>) {
+    status.poll().await;
 }
 
 /// Refused MMDB reloads become `mmdb_reload_failed` events.

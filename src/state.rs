@@ -14,6 +14,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub events: Arc<EventBus>,
     /// The latest fail2ban status poll (jails, counters, online).
     pub fail2ban_status: Arc<Fail2banStatus>,
+    /// `/metrics` beyond the registry: fail2ban exporter series and BanGUI's own.
+    pub exporter: Arc<MetricsExporter>,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
 pub mod events;
+pub mod exporter;
 pub mod fail2ban_status;
 pub mod health;
 pub mod history;

@@ -26,6 +26,7 @@ mod health;
 mod history_api;
 mod history_filters;
 mod layers;
+mod metrics;
 mod openapi;
 mod process;
 mod settings_docs;
