@@ -34,6 +34,7 @@ use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
@@ -199,6 +200,7 @@ impl Application {
             jobs.clone(),
             Arc::clone(&scheduler_running),
         ));
+        let live_streams = Arc::new(LiveStreams::new(Arc::clone(&events)));
         let state = AppState {
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
@@ -222,6 +224,7 @@ impl Application {
             events,
             fail2ban_status,
             exporter,
+            live_streams,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -287,7 +290,11 @@ impl Application {
             background,
             ..
         } = self;
-        let signals = tokio::spawn(stop_on_signal(server.handle(), signals));
+        let signals = tokio::spawn(stop_on_signal(
+            server.handle(),
+            signals,
+            Arc::clone(&state.live_streams),
+        ));
         let result = server.await;
         signals.abort();
         tracing::info!("HTTP server stopped; running shutdown steps");
@@ -346,8 +353,13 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
     Ok(server)
 }
 
-/// SIGINT and SIGTERM both mean a graceful stop.
-async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
+/// SIGINT and SIGTERM both mean a graceful stop. Live event streams end first: they never
+/// finish by themselves and would hold the drain until its timeout.
+async fn stop_on_signal(
+    handle: ServerHandle,
+    signals: Option<StopSignals>,
+    live_streams: Arc<LiveStreams>,
+) {
     let Some(StopSignals { mut term, mut int }) = signals else {
         return;
     };
@@ -355,6 +367,7 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
         _ = term.recv() => tracing::info!("SIGTERM received; stopping gracefully"),
         _ = int.recv() => tracing::info!("SIGINT received; stopping gracefully"),
     }
+    live_streams.close_all();
     handle.stop(true).await;
 }
 

@@ -23,6 +23,7 @@ use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub fail2ban_status: Arc<Fail2banStatus>,
     /// `/metrics` beyond the registry: fail2ban exporter series and BanGUI's own.
     pub exporter: Arc<MetricsExporter>,
+    /// The SSE streams of the event bus (open count, limits, close on shutdown).
+    pub live_streams: Arc<LiveStreams>,
 }
 
 impl AppState {

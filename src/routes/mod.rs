@@ -21,6 +21,7 @@ pub mod auth;
 pub mod bans;
 pub mod body;
 pub mod dashboard;
+pub mod events;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
@@ -68,6 +69,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(bans::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
+                        .configure(events::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

@@ -17,6 +17,7 @@ pub mod history_regeo;
 pub mod history_views;
 pub mod jails;
 pub mod job_monitor;
+pub mod live_stream;
 pub mod login_limiter;
 pub mod map_settings;
 pub mod rollups;

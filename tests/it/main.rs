@@ -14,6 +14,7 @@ mod archive_crash;
 mod archive_geo;
 mod archive_rollups;
 mod events;
+mod events_stream;
 mod fail2ban_client;
 mod fail2ban_errors;
 mod fail2ban_protocol;
