@@ -1,5 +1,5 @@
 // Application shell: providers, routes, the guard that sends visitors to /setup or /login, the
-// role-aware navigation, the single "server unreachable" banner and the footer with the server
+// role-aware navigation, the header's search box, the single "server unreachable" banner and the footer with the server
 // version and health (a query refreshed every HEALTH_POLL_MS). Providers hold one TanStack Query
 // client per mounted app.
 import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
@@ -10,10 +10,13 @@ import { connectLiveUpdates, useLiveStatus } from './api/live';
 import { createQueryClient, queries, useApi } from './api/queries';
 import type { Role } from './api/types';
 import { AuthProvider, useAuth } from './auth';
+import { GlobalSearch } from './components/GlobalSearch';
 import { ConfirmProvider, ErrorBanner, isNetworkError, Loading, NetworkErrorsShownAbove, ToastProvider, usePageTitle, useToast } from './components/feedback';
 import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
 import { DashboardPage } from './pages/Dashboard';
+import { HistoryPage } from './pages/History';
+import { IpPage } from './pages/IpPage';
 import { JailDetailPage } from './pages/JailDetail';
 import { JailsPage } from './pages/Jails';
 import { LoginPage } from './pages/Login';
@@ -101,11 +104,13 @@ function Shell({ children }: { children: ReactNode }) {
           <nav aria-label="Main">
             <NavLink to="/" end>Dashboard</NavLink>
             <NavLink to="/map">Map</NavLink>
+            <NavLink to="/history">History</NavLink>
             <NavLink to="/jails">Jails</NavLink>
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
           </nav>
         )}
+        {auth.session && <GlobalSearch />}
         {auth.session && (
           <span className="who">
             <span>{auth.session.username} <span className="tag">{auth.session.role}</span></span>
@@ -143,6 +148,8 @@ export function AppRoutes() {
         <Route path="/login" element={<LoginPage />} />
         <Route path="/" element={<Guard><DashboardPage /></Guard>} />
         <Route path="/map" element={<Guard><Suspense fallback={<Loading label="Loading map…" />}><MapPage /></Suspense></Guard>} />
+        <Route path="/history" element={<Guard><HistoryPage /></Guard>} />
+        <Route path="/ip/:ip" element={<Guard><IpPage /></Guard>} />
         <Route path="/jails" element={<Guard><JailsPage /></Guard>} />
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />

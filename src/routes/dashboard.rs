@@ -1,7 +1,10 @@
 //! `/api/v1/dashboard/…`: live server status and the ban list and aggregates for a time window.
 
 use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::history_query::BanState;
 
 use crate::error::ApiError;
 use crate::services::dashboard::{BanPage, ByCountry, ByJail, ServerStatus, Trend};
@@ -26,16 +29,46 @@ pub async fn status(_: Viewer, state: web::Data<AppState>) -> web::Json<ServerSt
     web::Json(state.dashboard.status().await)
 }
 
+/// The ban list's state filter.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct BanStateQuery {
+    /// active, expired or lifted: only bans in that state now (the total is then counted up to
+    /// 10,000). Default: every ban.
+    #[param(pattern = r"^\s*(active|expired|lifted)?\s*$")]
+    pub state: Option<String>,
+}
+
 /// Bans in the window, newest first, paged, with the geolocation stored when each was archived.
-#[utoipa::path(tag = "dashboard", params(WindowQuery),
+#[utoipa::path(tag = "dashboard", params(WindowQuery, BanStateQuery),
     responses((status = 200, body = BanPage), (status = 400), (status = 401)))]
 #[get("/dashboard/bans")]
 pub async fn bans(
     _: Viewer,
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
+    s: web::Query<BanStateQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let country = q.country()?;
+    let ban_state = s
+        .state
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(BanState::parse)
+        .transpose()?;
+    if let Some(ban_state) = ban_state {
+        let page = state
+            .dashboard
+            .bans_in_state(
+                q.range()?,
+                q.origin()?,
+                q.page()?,
+                country.as_deref(),
+                ban_state,
+            )
+            .await?;
+        return Ok(HttpResponse::Ok().json(page));
+    }
     let json = state
         .dashboard
         .bans_json(q.range()?, q.origin()?, q.page()?, country.as_deref())
@@ -54,11 +87,10 @@ pub async fn by_country(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_country(q.range()?, q.origin()?, country.as_deref());
+        .by_country(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -71,11 +103,10 @@ pub async fn trend(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .trend(q.range()?, q.origin()?, country.as_deref());
+        .trend(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -88,10 +119,9 @@ pub async fn by_jail(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_jail(q.range()?, q.origin()?, country.as_deref());
+        .by_jail(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }

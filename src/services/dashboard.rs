@@ -14,8 +14,8 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use crate::db::{self, history};
-use crate::domain::history_query::BanState;
+use crate::db::{self, history, history_query};
+use crate::domain::history_query::{BanState, HistoryFilter, HistoryQuery, Order};
 use crate::domain::rollup::{Slice, Window, WindowAggregate};
 use crate::domain::time::rfc3339;
 use crate::domain::{GeoInfo, GeoSource, JailName, Origin, Page, TimeRange};
@@ -26,6 +26,8 @@ use super::rollups::RollupStore;
 
 /// Pages kept in the page cache before it is emptied.
 const PAGE_CACHE_MAX: usize = 512;
+/// Rows counted at most for the total of a list filtered by state (`active` only: few rows).
+const STATE_COUNT_CAP: u32 = 10_000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServerStatus {
@@ -109,8 +111,13 @@ struct PageKey {
     page_size: u32,
 }
 
+/// A cached page is valid while neither the archive (store generation) nor the published
+/// aggregates (snapshot generation, which the page's total comes from) have changed: the
+/// archive changes before its aggregates are republished, so a page computed in between holds
+/// new rows with an old total and must not outlive the republication.
 struct CachedPage {
     generation: u64,
+    published: u64,
     since: i64,
     json: bytes::Bytes,
 }
@@ -208,7 +215,10 @@ impl DashboardService {
         page: Page,
         country: Option<&str>,
     ) -> Result<bytes::Bytes, sqlx::Error> {
+        // Both read before the page is computed: a key older than the data only costs a
+        // recomputation, a newer one would keep stale data.
         let generation = self.rollups.generation();
+        let published = self.rollups.snapshot().generation;
         let agg = self.window(range, origin);
         let since = agg.window.start;
         let key = PageKey {
@@ -220,6 +230,7 @@ impl DashboardService {
         };
         if let Some(hit) = self.pages.get(&key)
             && hit.generation == generation
+            && hit.published == published
             && hit.since == since
         {
             return Ok(hit.json.clone());
@@ -233,6 +244,7 @@ impl DashboardService {
             key,
             CachedPage {
                 generation,
+                published,
                 since,
                 json: json.clone(),
             },
@@ -268,6 +280,64 @@ impl DashboardService {
         .await?;
         Ok(BanPage {
             items: rows.into_iter().map(|r| self.row(r)).collect(),
+            total: i64::try_from(total).unwrap_or(i64::MAX),
+            page: page.page,
+            page_size: page.page_size,
+        })
+    }
+
+    /// One page of the bans in the window that are in `state` now (the "active only" list),
+    /// newest first. Not cached: a ban leaves `active` when its time runs out, not only when the
+    /// archive changes. The read is the history search's (state index); the total is counted up
+    /// to [`STATE_COUNT_CAP`].
+    pub async fn bans_in_state(
+        &self,
+        range: TimeRange,
+        origin: Origin,
+        page: Page,
+        country: Option<&str>,
+        state: BanState,
+    ) -> Result<BanPage, sqlx::Error> {
+        let now = db::now_epoch();
+        let query = HistoryQuery {
+            filter: HistoryFilter {
+                from: Some(self.window(range, origin).window.start),
+                country: country.map(str::to_string),
+                origin,
+                state: Some(state),
+                ..HistoryFilter::default()
+            },
+            order: Order::Newest,
+            cursor: None,
+            offset: page.offset(),
+            limit: page.limit(),
+        };
+        let rows = history_query::search(&self.db, &query, now).await?;
+        let (total, _) =
+            history_query::count_capped(&self.db, &query.filter, now, STATE_COUNT_CAP).await?;
+        Ok(BanPage {
+            items: rows
+                .into_iter()
+                .map(|r| {
+                    self.row(history::HistoryRow {
+                        id: r.id,
+                        host: r.host,
+                        jail: r.jail,
+                        ip: r.ip,
+                        timeofban: r.timeofban,
+                        bantime: r.bantime,
+                        bancount: r.bancount,
+                        failures: r.failures,
+                        matches: None,
+                        origin: r.origin,
+                        country_code: r.country_code,
+                        asn: r.asn,
+                        geo_source: None,
+                        geo_build: None,
+                        lifted_at: r.lifted_at,
+                    })
+                })
+                .collect(),
             total: i64::try_from(total).unwrap_or(i64::MAX),
             page: page.page,
             page_size: page.page_size,

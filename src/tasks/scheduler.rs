@@ -4,6 +4,14 @@
 //! job lives on). Every run's outcome goes to the [`JobMonitor`]: last success, last error
 //! (time and message) and the per-job failure counter of `/metrics`, which health reports.
 //! It knows nothing about what the jobs do.
+//!
+//! Interval jobs ([`Schedule::Every`]) are not `tokio-cron-scheduler`'s repeated jobs: those
+//! compute each next tick as the previous tick plus the interval, so a scheduler loop delayed
+//! by more than one interval (a loaded machine, an attack) leaves the next tick behind the
+//! last one and the job never runs again (upstream issue mvniekerk/tokio-cron-scheduler#113,
+//! seen here as an archive sync that silently stopped). An interval job is instead a cron job
+//! ticking every second that runs its body when the interval has passed since its last start;
+//! cron ticks are computed from the current time, so they cannot fall behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +65,39 @@ pub struct RegisterError {
     pub source: tokio_cron_scheduler::JobSchedulerError,
 }
 
+/// The cron expression of the tick that drives interval jobs.
+const EVERY_SECOND: &str = "* * * * * *";
+
+/// When an interval job is next due: one interval after registration, then one interval after
+/// each start (a late tick starts the run late; it never makes the job skip for good).
+struct IntervalGate {
+    every: Duration,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl IntervalGate {
+    fn new(every: Duration) -> Self {
+        Self {
+            every,
+            next: std::sync::Mutex::new(Instant::now() + every),
+        }
+    }
+
+    /// Whether a run starts now; if so, the next one is due one interval later.
+    fn is_due(&self, now: Instant) -> bool {
+        let mut next = self
+            .next
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if now < *next {
+            return false;
+        }
+        // Ticks come whole seconds apart: a small tolerance keeps a 1 s interval at every tick.
+        *next = now + self.every.saturating_sub(Duration::from_millis(100));
+        true
+    }
+}
+
 /// Wraps `spec.run` with the no-overlap guard, logging and `monitor`, then adds it to
 /// `scheduler`.
 pub async fn register(
@@ -69,7 +110,16 @@ pub async fn register(
     monitor.known(id);
     let body = guarded(id, spec.run, running, monitor.clone());
     let job = match &spec.schedule {
-        Schedule::Every(every) => Job::new_repeated_async(*every, move |_uuid, _lock| body()),
+        Schedule::Every(every) => {
+            let due = IntervalGate::new(*every);
+            Job::new_async(EVERY_SECOND, move |_uuid, _lock| {
+                if due.is_due(Instant::now()) {
+                    body()
+                } else {
+                    Box::pin(async {})
+                }
+            })
+        }
         Schedule::Cron(expr) => Job::new_async(expr.as_str(), move |_uuid, _lock| body()),
     }
     .map_err(|source| RegisterError { id, source })?;
@@ -99,6 +149,7 @@ pub fn guarded(
                 return;
             }
             let started = Instant::now();
+            monitor.started(id);
             // Run in its own task so a panic inside the job cannot take the guard with it.
             let outcome = tokio::spawn(run()).await;
             match outcome {
@@ -108,16 +159,16 @@ pub fn guarded(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "job finished"
                     );
-                    monitor.succeeded(id);
+                    monitor.succeeded(id, started.elapsed());
                 }
                 Ok(Err(e)) => {
                     let message = error_chain(e.as_ref());
                     tracing::error!(job = id, error = %message, "job failed");
-                    monitor.failed(id, message);
+                    monitor.failed(id, message, started.elapsed());
                 }
                 Err(e) => {
                     tracing::error!(job = id, error = %e, "job crashed");
-                    monitor.failed(id, format!("the job crashed: {e}"));
+                    monitor.failed(id, format!("the job crashed: {e}"), started.elapsed());
                 }
             }
             running.store(false, Ordering::Release);
@@ -220,6 +271,60 @@ mod tests {
         assert!(!p.failing && p.last_success.is_some() && p.last_error.is_none());
         assert_eq!(counter.with_label_values(&["failing"]).get(), 2);
         assert_eq!(counter.with_label_values(&["passing"]).get(), 0);
+    }
+
+    #[test]
+    fn an_interval_gate_opens_once_per_interval_and_late_ticks_do_not_close_it() {
+        let gate = IntervalGate::new(Duration::from_secs(2));
+        let start = Instant::now();
+        assert!(!gate.is_due(start));
+        assert!(gate.is_due(start + Duration::from_secs(2)));
+        assert!(!gate.is_due(start + Duration::from_secs(3)));
+        // Ten intervals late: runs, then is due again one interval after that late start.
+        assert!(gate.is_due(start + Duration::from_secs(24)));
+        assert!(!gate.is_due(start + Duration::from_secs(25)));
+        assert!(gate.is_due(start + Duration::from_secs(26)));
+    }
+
+    #[tokio::test]
+    async fn an_interval_job_keeps_running_after_the_scheduler_was_held_up_for_several_intervals() {
+        // The runtime of this test has one thread: blocking it delays the scheduler's loop,
+        // as a loaded machine does. tokio-cron-scheduler's repeated jobs stop for good then.
+        let scheduler = JobScheduler::new().await.expect("scheduler");
+        let runs = Arc::new(AtomicUsize::new(0));
+        register(
+            &scheduler,
+            &JobMonitor::default(),
+            JobSpec {
+                id: "every_second",
+                schedule: Schedule::Every(Duration::from_secs(1)),
+                run: counting_job(Arc::clone(&runs), Duration::ZERO, false),
+            },
+        )
+        .await
+        .expect("interval job");
+        scheduler.start().await.expect("start");
+        let wait_for = |n: usize| {
+            let runs = Arc::clone(&runs);
+            async move {
+                for _ in 0..100 {
+                    if runs.load(Ordering::SeqCst) >= n {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                false
+            }
+        };
+        assert!(wait_for(1).await, "the job ran once");
+        std::thread::sleep(Duration::from_millis(3_500));
+        let after_stall = runs.load(Ordering::SeqCst);
+        assert!(
+            wait_for(after_stall + 3).await,
+            "the job kept running after the stall"
+        );
+        let mut scheduler = scheduler;
+        scheduler.shutdown().await.expect("shutdown");
     }
 
     #[tokio::test]

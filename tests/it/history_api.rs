@@ -1,7 +1,8 @@
 //! The history API against a real private fail2ban: bans caused by real log lines appear in the
 //! IP's timeline with the lines that matched, live state and totals; an unban through BanGUI's
 //! API and an unban made with `fail2ban-client` both turn the archived ban `lifted` (in the
-//! history, the IP page and the dashboard's ban list); the export streams exactly the rows the
+//! history, the IP page and the dashboard's ban list, whose "active only" filter then drops
+//! them); the export streams exactly the rows the
 //! API pages show; bad input is a 400 naming the parameter; an unknown IP is an empty story.
 
 use crate::support::app::TestApp;
@@ -80,6 +81,21 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
     assert_eq!(page["items"][0]["ip"], a, "{page}");
     assert_eq!(page["items"][0]["jail"], "sshd");
 
+    // The dashboard's "active only" list shows both running bans.
+    let active = app
+        .wait_for_json("/api/v1/dashboard/bans?range=24h&state=active", |v| {
+            v["total"].as_i64() == Some(2)
+        })
+        .await;
+    assert!(
+        active["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|r| r["state"] == "active"),
+        "{active}"
+    );
+
     // Unban through the API: lifted at once, by the admin.
     let (status, body) = app
         .send_json(
@@ -125,6 +141,16 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
         listed.contains(&(a, "lifted")) && listed.contains(&(b, "lifted")),
         "{listed:?}"
     );
+
+    // The "active only" list drops them; a state it does not know is a 400 naming `state`.
+    let (_, active) = app
+        .get_json("/api/v1/dashboard/bans?range=24h&state=active")
+        .await;
+    assert_eq!(active["total"], 0, "{active}");
+    assert_eq!(active["items"], json!([]));
+    let (status, err) = app.get_json("/api/v1/dashboard/bans?state=running").await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["details"]["field"], "state", "{err}");
 
     // state=lifted finds both; state=active none of them.
     let (_, page) = app.get_json("/api/v1/history?state=lifted").await;

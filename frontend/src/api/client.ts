@@ -3,9 +3,9 @@
 // routes the user to /setup (503 setup_required) or /login (401). It holds no UI state; pages call
 // the typed `api` functions below.
 import type {
-  ActiveBans, AuditPage, BanPage, BanResponse, ByCountry, ByJail, CreatedToken, Health, IgnoreList, JailAction,
-  JailBans, JailDetail, JailList, Lookup, MapSettings, Origin, Range, Role, Session, SetupStatus, Status, TokenList,
-  Trend, UnbanAllResponse, UnbanResponse, User, UserList,
+  ActiveBans, AuditPage, BanPage, BanResponse, BanState, ByCountry, ByJail, CreatedToken, Health, HistoryPage, IgnoreList,
+  IpHistory, JailAction, JailBans, JailDetail, JailList, Lookup, MapSettings, Origin, Range, Role, Session, SetupStatus,
+  Status, TokenList, TopIps, Trend, UnbanAllResponse, UnbanResponse, User, UserList,
 } from './types';
 
 export class ApiError extends Error {
@@ -110,6 +110,28 @@ export interface Filters {
   origin: Origin;
 }
 
+/**
+ * The filters of a history search as the URL and the API spell them (every value optional text;
+ * the server parses and, when one is bad, answers 400 naming it).
+ */
+export interface HistoryFilters {
+  range?: string;
+  from?: string;
+  to?: string;
+  jail?: string;
+  ip?: string;
+  country?: string;
+  asn?: string;
+  origin?: string;
+  state?: string;
+  order?: string;
+}
+
+/** Link to the streamed export of a history search (the session cookie authenticates it). */
+export function historyExportUrl(format: 'csv' | 'ndjson', f: HistoryFilters): string {
+  return buildUrl('/history/export', { ...f, format });
+}
+
 export const api = {
   health: () => request<Health>('/health', { noRedirect: true }),
   setupState: () => request<SetupStatus>('/setup', { noRedirect: true }),
@@ -121,8 +143,13 @@ export const api = {
   session: () => request<Session>('/auth/session', { noRedirect: true }),
 
   status: () => request<Status>('/dashboard/status'),
-  bans: (f: Filters & { page?: number; page_size?: number; country?: string | null }) =>
+  bans: (f: Filters & { page?: number; page_size?: number; country?: string | null; state?: BanState | null }) =>
     request<BanPage>('/dashboard/bans', { query: { ...f } }),
+  topIps: (f: Filters & { limit?: number }) => request<TopIps>('/dashboard/top-ips', { query: { ...f } }),
+
+  history: (f: HistoryFilters & { page?: number; page_size?: number; cursor?: string | null }) =>
+    request<HistoryPage>('/history', { query: { ...f } }),
+  ipHistory: (ip: string) => request<IpHistory>(`/history/${encodeURIComponent(ip)}`),
   byCountry: (f: Filters) => request<ByCountry>('/dashboard/bans/by-country', { query: { ...f } }),
   trend: (f: Filters & { country?: string | null }) => request<Trend>('/dashboard/bans/trend', { query: { ...f } }),
   byJail: (f: Filters & { country?: string | null }) => request<ByJail>('/dashboard/bans/by-jail', { query: { ...f } }),

@@ -6,8 +6,9 @@
 // stream is open (`./live`), events invalidate what they change and these intervals slow to a
 // safety net; without it they poll as written.
 import { keepPreviousData, QueryClient, queryOptions, useQuery, useQueryClient, type QueryKey, type UseQueryOptions } from '@tanstack/react-query';
-import { api, ApiError, type Filters } from './client';
+import { api, ApiError, type Filters, type HistoryFilters } from './client';
 import { pollEvery } from './live';
+import type { BanState } from './types';
 
 /** Refresh intervals, shown to the user next to the data they refresh. */
 export const STATUS_POLL_MS = 10_000;
@@ -44,8 +45,22 @@ const keepWhileLoading = { placeholderData: keepPreviousData } as const;
 export const queries = {
   health: () => queryOptions({ queryKey: ['health'], queryFn: api.health, refetchInterval: HEALTH_POLL_MS, retry: false }),
   status: () => queryOptions({ queryKey: ['dashboard', 'status'], queryFn: api.status, refetchInterval: pollEvery(STATUS_POLL_MS) }),
-  bans: (q: Filters & { page: number; page_size: number; country: string | null }) =>
+  bans: (q: Filters & { page: number; page_size: number; country: string | null; state?: BanState | null }) =>
     queryOptions({ queryKey: ['dashboard', 'bans', q], queryFn: () => api.bans(q), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
+  topIps: (f: Filters & { limit: number }) =>
+    queryOptions({ queryKey: ['dashboard', 'top-ips', f.range, f.origin, f.limit], queryFn: () => api.topIps(f), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
+  /**
+   * One page of a history search. `cursor` (the previous page's `next_cursor`, when known)
+   * continues the keyset read instead of skipping rows; it is not part of the key, since it
+   * names the same page.
+   */
+  history: (f: HistoryFilters, page: number, pageSize: number, cursor?: string | null) =>
+    queryOptions({
+      queryKey: ['history', f, page, pageSize],
+      queryFn: () => api.history({ ...f, page, page_size: pageSize, cursor }),
+      ...keepWhileLoading,
+    }),
+  ipHistory: (ip: string) => queryOptions({ queryKey: ['history', 'ip', ip], queryFn: () => api.ipHistory(ip), refetchInterval: pollEvery(BANS_POLL_MS) }),
   byCountry: (f: Filters) =>
     queryOptions({ queryKey: ['dashboard', 'by-country', f.range, f.origin], queryFn: () => api.byCountry(f), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
   trend: (f: AggregateFilters) =>

@@ -1960,6 +1960,11 @@ export interface operations {
                 page_size?: number | null;
                 /** @description ISO country code: only bans of IPs located there. */
                 country?: string | null;
+                /**
+                 * @description active, expired or lifted: only bans in that state now (the total is then counted up to
+                 *     10,000). Default: every ban.
+                 */
+                state?: string | null;
             };
             header?: never;
             path?: never;

@@ -36,6 +36,15 @@ export type SetupStatus = Schemas['SetupStatus'];
 export type BanResponse = Schemas['BanOutcome'];
 export type UnbanResponse = Schemas['UnbanOutcome'];
 export type UnbanAllResponse = Schemas['UnbanAllResponse'];
+export type BanState = Schemas['BanState'];
+export type HistoryItem = Schemas['HistoryItem'];
+export type HistoryPage = Schemas['HistoryPage'];
+export type IpHistory = Schemas['IpHistory'];
+export type TimelineEntry = Schemas['TimelineEntry'];
+export type JailTotal = Schemas['JailTotal'];
+export type TopIps = Schemas['TopIps'];
+export type TopIp = Schemas['TopIp'];
+export type TopAsn = Schemas['TopAsn'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
 // parameter descriptions); the dashboard offers exactly these.

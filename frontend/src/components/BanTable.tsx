@@ -1,10 +1,12 @@
-// Table of ban rows with flag + country name, ASN/org, jail, time and end of ban. Optional
+// Table of ban rows (each IP links to its IP page) with flag + country name, ASN/org, jail, time and end of ban ("lifted" for a ban unbanned before its end). Optional
 // per-row unban button (shown only when the caller allows writes). On a phone each row becomes a
 // labelled card (the cells' data-label), so no column is lost. Presentation only.
 import type { BanRow, Geo } from '../api/types';
 import { Flag } from '../lib/flags';
 import { countryName, formatAsn, formatBanEnd, formatDateTime } from '../lib/format';
 import { TableWrap } from './feedback';
+import { BanStateBadge } from './BanStateBadge';
+import { IpLink } from './IpLink';
 
 export function CountryCell({ code, name }: { code: string | null | undefined; name?: string | null }) {
   if (!code) return <span className="muted">Unknown</span>;
@@ -51,12 +53,12 @@ export function BanTable({ rows, onUnban, caption, label = 'Bans' }: {
           <tbody>
             {rows.map((r) => (
               <tr key={`${r.jail}/${r.ip}/${r.banned_at}`} data-ip={r.ip}>
-                <td data-label="IP"><code>{r.ip}</code>{r.origin === 'blocklist' && <span className="tag">blocklist</span>}</td>
+                <td data-label="IP"><IpLink ip={r.ip} />{r.origin === 'blocklist' && <span className="tag">blocklist</span>}</td>
                 <td data-label="Country"><CountryCell code={r.geo?.country_code} name={r.geo?.country_name} /></td>
                 <td data-label="ASN">{formatAsn(r.geo?.asn, r.geo?.org)}</td>
                 <td data-label="Jail">{r.jail}</td>
                 <td data-label="Banned at">{formatDateTime(r.banned_at)}</td>
-                <td data-label="Ban ends">{formatBanEnd(r.ban_ends_at)}</td>
+                <td data-label="Ban ends">{r.state === 'lifted' ? <BanStateBadge state="lifted" /> : formatBanEnd(r.ban_ends_at)}</td>
                 {onUnban && (
                   <td><button type="button" className="small" onClick={() => onUnban(r)} aria-label={`Unban ${r.ip} from ${r.jail}`}>Unban</button></td>
                 )}

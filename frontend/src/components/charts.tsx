@@ -20,7 +20,10 @@ function unitName(bucketSeconds: number): string {
   return 'hour';
 }
 
-export function TrendChart({ trend, now = new Date() }: { trend: Trend; now?: Date }) {
+/** `title` and `testId` name the chart (the dashboard's ban trend by default). */
+export function TrendChart({ trend, now = new Date(), title = 'Ban trend', testId = 'trend-chart' }: {
+  trend: Omit<Trend, 'range'> & { range?: string }; now?: Date; title?: string; testId?: string;
+}) {
   const w = 640;
   const h = 160;
   const pad = { l: 44, r: 8, t: 8, b: 22 };
@@ -35,7 +38,7 @@ export function TrendChart({ trend, now = new Date() }: { trend: Trend; now?: Da
   const unit = unitName(trend.bucket_seconds);
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`Ban trend: ${formatBans(total)} in ${n} ${unit}s, peak ${formatCount(total === 0 ? 0 : max)}${lastPartial ? `; the last ${unit} is still running` : ''}`} data-testid="trend-chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${title}: ${formatBans(total)} in ${n} ${unit}s, peak ${formatCount(total === 0 ? 0 : max)}${lastPartial ? `; the last ${unit} is still running` : ''}`} data-testid={testId}>
         <defs>
           <pattern id="partial-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
             <rect width="6" height="6" className="hatch-bg" />

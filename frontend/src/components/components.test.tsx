@@ -1,4 +1,5 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
+import { MemoryRouter } from 'react-router-dom';
 import { describe, expect, it, vi } from 'vitest';
 import type { BanRow, Status } from '../api/types';
 import { BanTable, lacksAsnData } from './BanTable';
@@ -19,7 +20,7 @@ const row: BanRow = {
 
 describe('BanTable', () => {
   it('shows the flag and country name, ASN and org, jail and a permanent end', () => {
-    render(<BanTable rows={[row]} />);
+    render(<MemoryRouter><BanTable rows={[row]} /></MemoryRouter>);
     const tr = screen.getByText('203.0.113.7').closest('tr');
     expect(tr?.textContent).toContain('Germany');
     // A bundled SVG image, not an emoji that Windows shows as an empty box.
@@ -31,17 +32,24 @@ describe('BanTable', () => {
     expect(tr?.textContent).toContain('permanent');
   });
   it('offers no unban button unless the caller allows writes', () => {
-    render(<BanTable rows={[row]} />);
+    render(<MemoryRouter><BanTable rows={[row]} /></MemoryRouter>);
     expect(screen.queryByRole('button', { name: /unban/i })).toBeNull();
   });
   it('calls back with the row when unban is pressed', () => {
     const onUnban = vi.fn();
-    render(<BanTable rows={[row]} onUnban={onUnban} />);
+    render(<MemoryRouter><BanTable rows={[row]} onUnban={onUnban} /></MemoryRouter>);
     fireEvent.click(screen.getByRole('button', { name: 'Unban 203.0.113.7 from sshd' }));
     expect(onUnban).toHaveBeenCalledWith(row);
   });
+  it('links each IP to its IP page and says "lifted" instead of a running end for a lifted ban', () => {
+    render(<MemoryRouter><BanTable rows={[{ ...row, ban_ends_at: '2099-01-01T00:00:00Z', state: 'lifted' }]} /></MemoryRouter>);
+    expect(screen.getByRole('link', { name: '203.0.113.7' }).getAttribute('href')).toBe('/ip/203.0.113.7');
+    const tr = screen.getByText('203.0.113.7').closest('tr');
+    expect(tr?.querySelector('[data-state="lifted"]')).toBeTruthy();
+    expect(tr?.textContent).not.toMatch(/\(in /);
+  });
   it('says Unknown for rows without geo data', () => {
-    render(<BanTable rows={[{ ...row, geo: null }]} />);
+    render(<MemoryRouter><BanTable rows={[{ ...row, geo: null }]} /></MemoryRouter>);
     expect(screen.getByText('Unknown')).toBeTruthy();
   });
 });
@@ -247,18 +255,18 @@ describe('Modal focus trap', () => {
 
 describe('tables and notices', () => {
   it('makes a wide table a labelled, focusable region so the keyboard can scroll it', () => {
-    render(<BanTable rows={[row]} label="Bans in this range" />);
+    render(<MemoryRouter><BanTable rows={[row]} label="Bans in this range" /></MemoryRouter>);
     const region = screen.getByRole('region', { name: 'Bans in this range' });
     expect(region.getAttribute('tabindex')).toBe('0');
   });
   it('labels every cell for the phone layout', () => {
-    const { container } = render(<BanTable rows={[row]} />);
+    const { container } = render(<MemoryRouter><BanTable rows={[row]} /></MemoryRouter>);
     const cells = [...container.querySelectorAll('tbody td')];
     expect(cells.every((td) => td.getAttribute('data-label'))).toBe(true);
   });
   it('says that no ASN database is configured instead of a silent dash', () => {
     const noAsn = { ...row, geo: { ...row.geo!, asn: null, org: null } };
-    render(<BanTable rows={[noAsn]} />);
+    render(<MemoryRouter><BanTable rows={[noAsn]} /></MemoryRouter>);
     expect(screen.getByTestId('asn-note').textContent).toMatch(/no ASN database is configured/);
     expect(lacksAsnData([row.geo])).toBe(false);
     expect(lacksAsnData([null])).toBe(false);

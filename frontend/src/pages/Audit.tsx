@@ -1,9 +1,12 @@
-// Audit log (admins): who did what, when, from where, with which result; paged.
+// Audit log (admins): who did what, when, from where, with which result; paged. Addresses link
+// to their IP pages.
 import { useState } from 'react';
 import { queries, useApi } from '../api/queries';
 import { Empty, ErrorBanner, Loading, TableWrap, usePageTitle } from '../components/feedback';
+import { IpLink } from '../components/IpLink';
 import { Pager } from '../components/Pager';
 import { formatDateTime } from '../lib/format';
+import { isIp } from '../lib/search';
 
 const PAGE_SIZE = 50;
 
@@ -25,8 +28,8 @@ export function AuditPage() {
                 <tbody>
                   {audit.data.items.map((a) => (
                     <tr key={a.id}>
-                      <td data-label="Time">{formatDateTime(a.at)}</td><td data-label="Actor">{a.actor ?? '—'}</td><td data-label="Via">{a.auth ?? '—'}</td><td data-label="Client"><code>{a.client_ip ?? '—'}</code></td>
-                      <td data-label="Action">{a.action}</td><td data-label="Target">{a.target ?? '—'}</td>
+                      <td data-label="Time">{formatDateTime(a.at)}</td><td data-label="Actor">{a.actor ?? '—'}</td><td data-label="Via">{a.auth ?? '—'}</td><td data-label="Client">{a.client_ip && isIp(a.client_ip) ? <IpLink ip={a.client_ip} /> : <code>{a.client_ip ?? '—'}</code>}</td>
+                      <td data-label="Action">{a.action}</td><td data-label="Target">{a.target && isIp(a.target) ? <IpLink ip={a.target} /> : a.target ?? '—'}</td>
                       <td data-label="Result"><span className={`pill ${a.result === 'ok' || a.result === 'success' ? 'ok' : 'bad'}`}>{a.result}</span></td>
                       <td className="details" data-label="Details">{a.details === null || a.details === undefined ? '—' : <code>{typeof a.details === 'string' ? a.details : JSON.stringify(a.details)}</code>}</td>
                     </tr>

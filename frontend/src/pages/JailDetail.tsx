@@ -7,6 +7,7 @@ import { BANS_POLL_MS, queries, useApi } from '../api/queries';
 import { useAuth } from '../auth';
 import { AsnNote, CountryCell } from '../components/BanTable';
 import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
+import { IpLink } from '../components/IpLink';
 import { Pager } from '../components/Pager';
 import { explainError, formatAsn, formatBanEnd, formatCount, formatDateTime, formatDuration, hasRole } from '../lib/format';
 
@@ -134,7 +135,7 @@ export function JailDetailPage() {
                   <tbody>
                     {banned.data.items.map((b) => (
                       <tr key={b.ip} data-ip={b.ip}>
-                        <td data-label="IP"><code>{b.ip}</code></td>
+                        <td data-label="IP"><IpLink ip={b.ip} /></td>
                         <td data-label="Country"><CountryCell code={b.geo?.country_code} name={b.geo?.country_name} /></td>
                         <td data-label="ASN">{formatAsn(b.geo?.asn, b.geo?.org)}</td>
                         <td data-label="Banned at">{formatDateTime(b.banned_at)}</td>

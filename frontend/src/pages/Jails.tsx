@@ -7,6 +7,7 @@ import { queries, STATUS_POLL_MS, useApi, useRefreshAll } from '../api/queries';
 import type { Lookup } from '../api/types';
 import { useAuth } from '../auth';
 import { CountryCell } from '../components/BanTable';
+import { IpLink } from '../components/IpLink';
 import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
 import { explainError, formatAsn, formatCount, hasRole } from '../lib/format';
 
@@ -216,7 +217,7 @@ function LookupForm() {
       <ErrorBanner error={error} />
       {result && (
         <dl className="kv" data-testid="lookup-result">
-          <dt>Address</dt><dd><code>{result.ip}</code></dd>
+          <dt>Address</dt><dd><IpLink ip={result.ip} /> <span className="muted small">(its whole history)</span></dd>
           <dt>Country</dt><dd><CountryCell code={result.geo?.country_code} name={result.geo?.country_name} /></dd>
           <dt>ASN / Organisation</dt><dd>{formatAsn(result.geo?.asn, result.geo?.org)}</dd>
           <dt>Network</dt><dd>{result.geo?.network ?? '—'}</dd>

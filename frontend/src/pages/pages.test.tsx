@@ -132,7 +132,7 @@ describe('routing and roles', () => {
     expect(await screen.findByText('5.6.7.8')).toBeTruthy();
     expect(await screen.findByText('10.0.0.0/8')).toBeTruthy();
     expect(screen.getAllByText('10 min', { selector: 'dd' })).toHaveLength(2);
-    expect(screen.queryAllByRole('button').map((b) => b.textContent)).toEqual(['Sign out']);
+    expect(screen.queryAllByRole('button').map((b) => b.textContent)).toEqual(['Search', 'Sign out']);
     expect(screen.queryByRole('checkbox')).toBeNull();
   });
 
