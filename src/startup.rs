@@ -25,7 +25,10 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_log::Fail2banLogService;
+use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
@@ -34,6 +37,7 @@ use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jail_config::JailConfigService;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
@@ -141,6 +145,7 @@ impl Application {
             settings.session.duration,
         ));
         let audit = AuditService::new(pool.clone());
+        let events = Arc::new(EventBus::default());
         let rollups = RollupStore::load(&pool)
             .await
             .map_err(StartupError::Rollups)?;
@@ -151,6 +156,7 @@ impl Application {
             Arc::clone(&geo),
             Arc::clone(&rollups),
             Arc::clone(&writer),
+            Arc::clone(&events),
             settings.fail2ban.database_path.clone(),
             settings.history.retention_days,
         ));
@@ -171,8 +177,17 @@ impl Application {
             pool.clone(),
             fail2ban.clone(),
             Arc::clone(&rollups),
+            Arc::clone(&events),
         ));
+        let fail2ban_status = Arc::new(Fail2banStatus::new(fail2ban.clone(), Arc::clone(&events)));
         let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
+        let exporter = Arc::new(MetricsExporter::new(
+            Arc::clone(&metrics),
+            Arc::clone(&fail2ban_status),
+            Arc::clone(&history),
+            Arc::clone(&rollups),
+            Arc::clone(&events),
+        ));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
             fail2ban.clone(),
@@ -201,6 +216,7 @@ impl Application {
         );
         let fail2ban_log =
             Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
+        let live_streams = Arc::new(LiveStreams::new(Arc::clone(&events)));
         let state = AppState {
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
@@ -223,6 +239,10 @@ impl Application {
             scheduler_running,
             jobs,
             health,
+            events,
+            fail2ban_status,
+            exporter,
+            live_streams,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -232,6 +252,11 @@ impl Application {
         let background = vec![
             tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
             tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
+            tokio::spawn(first_status_poll(Arc::clone(&state.fail2ban_status))),
+            tokio::spawn(publish_geo_reload_failures(
+                state.geo.reload_failures(),
+                Arc::clone(&state.events),
+            )),
         ];
 
         let address = format!("{}:{}", state.settings.http.host, state.settings.http.port);
@@ -283,7 +308,11 @@ impl Application {
             background,
             ..
         } = self;
-        let signals = tokio::spawn(stop_on_signal(server.handle(), signals));
+        let signals = tokio::spawn(stop_on_signal(
+            server.handle(),
+            signals,
+            Arc::clone(&state.live_streams),
+        ));
         let result = server.await;
         signals.abort();
         tracing::info!("HTTP server stopped; running shutdown steps");
@@ -348,8 +377,13 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
 /// How long an idle HTTP/1.1 connection is kept open.
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
 
-/// SIGINT and SIGTERM both mean a graceful stop.
-async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
+/// SIGINT and SIGTERM both mean a graceful stop. Live event streams end first: they never
+/// finish by themselves and would hold the drain until its timeout.
+async fn stop_on_signal(
+    handle: ServerHandle,
+    signals: Option<StopSignals>,
+    live_streams: Arc<LiveStreams>,
+) {
     let Some(StopSignals { mut term, mut int }) = signals else {
         return;
     };
@@ -357,6 +391,7 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
         _ = term.recv() => tracing::info!("SIGTERM received; stopping gracefully"),
         _ = int.recv() => tracing::info!("SIGINT received; stopping gracefully"),
     }
+    live_streams.close_all();
     handle.stop(true).await;
 }
 
@@ -367,6 +402,34 @@ async fn warm_geo_cache(geo: Arc<GeoCache>) {
     match geo.load_from_db().await {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),
         Err(e) => tracing::error!(error = %e, "cannot warm the geo cache from the database"),
+    }
+}
+
+/// The status poll's baseline at once, so `/metrics` has fail2ban's series before the job's
+/// first tick.
+async fn first_status_poll(status: Arc<Fail2banStatus>) {
+    status.poll().await;
+}
+
+/// Refused MMDB reloads become `mmdb_reload_failed` events.
+async fn publish_geo_reload_failures(
+    mut failures: tokio::sync::broadcast::Receiver<crate::geo::ReloadFailure>,
+    events: Arc<EventBus>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match failures.recv().await {
+            Ok(f) => {
+                events.publish(crate::domain::event::EventKind::MmdbReloadFailed {
+                    database: f.database.to_string(),
+                    error: f.error,
+                });
+            }
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "MMDB reload failures were not published");
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 

@@ -13,7 +13,10 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_log::Fail2banLogService;
+use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
@@ -22,6 +25,7 @@ use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jail_config::JailConfigService;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
@@ -50,6 +54,14 @@ pub struct AppState {
     /// Outcomes of the background jobs' runs (for health and `/metrics`).
     pub jobs: JobMonitor,
     pub health: Arc<HealthService>,
+    /// The event stream (bans, unbans, status changes, failures): publish and subscribe.
+    pub events: Arc<EventBus>,
+    /// The latest fail2ban status poll (jails, counters, online).
+    pub fail2ban_status: Arc<Fail2banStatus>,
+    /// `/metrics` beyond the registry: fail2ban exporter series and BanGUI's own.
+    pub exporter: Arc<MetricsExporter>,
+    /// The SSE streams of the event bus (open count, limits, close on shutdown).
+    pub live_streams: Arc<LiveStreams>,
 }
 
 impl AppState {

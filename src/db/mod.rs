@@ -127,6 +127,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod config_recoveries;
 pub mod history;
+pub mod history_events;
 pub mod history_query;
 pub mod rollup;
 pub mod sessions;

@@ -22,6 +22,7 @@ pub mod bans;
 pub mod body;
 pub mod config;
 pub mod dashboard;
+pub mod events;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
@@ -70,6 +71,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(config::configure)
+                        .configure(events::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),
