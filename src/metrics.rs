@@ -30,6 +30,8 @@ pub struct Metrics {
     pub job_failures: IntCounterVec,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    /// Notification deliveries (issue 17).
+    pub notifications: NotificationCounters,
 }
 
 impl Metrics {
@@ -97,6 +99,7 @@ impl Metrics {
             &["job"],
         )?;
         registry.register(Box::new(job_failures.clone()))?;
+        let notifications = NotificationCounters::register(&registry)?;
         registry.register(Box::new(lookups.clone()))?;
         registry.register(Box::new(geo_lookup_duration.clone()))?;
         registry.register(Box::new(geo_cache_entries.clone()))?;
@@ -117,6 +120,7 @@ impl Metrics {
             job_failures,
             http_requests,
             http_duration,
+            notifications,
         })
     }
 
@@ -168,5 +172,60 @@ mod tests {
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
+    }
+}
+
+/// Counters of the notification dispatcher, labelled by channel kind (a fixed set).
+#[derive(Clone)]
+pub struct NotificationCounters {
+    /// Messages a receiver accepted.
+    pub sent: IntCounterVec,
+    /// Failed attempts (each retry counts).
+    pub failed: IntCounterVec,
+    /// Messages given up after the last attempt.
+    pub dead_letters: IntCounterVec,
+    /// Messages pushed out of the full queue, or notices the router could not take.
+    pub dropped: IntCounterVec,
+    /// Messages waiting in the queue (retries included).
+    pub queue_depth: IntGauge,
+}
+
+impl NotificationCounters {
+    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let vec = |name: &str, help: &str, label: &str| {
+            IntCounterVec::new(Opts::new(name, help), &[label])
+        };
+        let out = Self {
+            sent: vec(
+                "notifications_sent_total",
+                "Notification messages accepted by the receiver, by channel kind.",
+                "kind",
+            )?,
+            failed: vec(
+                "notifications_failed_total",
+                "Failed notification delivery attempts, by channel kind.",
+                "kind",
+            )?,
+            dead_letters: vec(
+                "notifications_dead_letter_total",
+                "Notification messages given up after the last attempt, by channel kind.",
+                "kind",
+            )?,
+            dropped: vec(
+                "notifications_dropped_total",
+                "Notification messages dropped (queue full: oldest digest first; or router input full), by reason.",
+                "reason",
+            )?,
+            queue_depth: IntGauge::new(
+                "notifications_queue_depth",
+                "Notification messages waiting for delivery, retries included.",
+            )?,
+        };
+        registry.register(Box::new(out.sent.clone()))?;
+        registry.register(Box::new(out.failed.clone()))?;
+        registry.register(Box::new(out.dead_letters.clone()))?;
+        registry.register(Box::new(out.dropped.clone()))?;
+        registry.register(Box::new(out.queue_depth.clone()))?;
+        Ok(out)
     }
 }

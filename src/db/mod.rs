@@ -127,6 +127,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod history;
 pub mod history_query;
+pub mod notifications;
 pub mod rollup;
 pub mod sessions;
 pub mod settings;

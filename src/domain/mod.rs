@@ -7,6 +7,7 @@ pub mod geo;
 pub mod history_query;
 pub mod ip;
 pub mod jail;
+pub mod notification;
 pub mod query;
 pub mod rollup;
 pub mod time;

@@ -28,6 +28,7 @@ pub mod health;
 pub mod history;
 pub mod jails;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod query;
 pub mod server;
@@ -68,6 +69,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(bans::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
+                        .configure(notifications::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

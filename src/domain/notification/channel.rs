@@ -1,0 +1,459 @@
+//! Channel configuration: where messages go. Each kind has its public settings (URLs, room,
+//! chat, SMTP server) and its secrets (signing key, tokens, password, a chat webhook's URL,
+//! which is itself a credential). Secrets are write-only: the API accepts them and reports only
+//! whether each is set. Every base URL is configurable, so a self-hosted server (or a test's
+//! local receiver) can stand in for the public one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::DomainError;
+
+/// Longest URL, address or identifier accepted.
+const MAX_TEXT: usize = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Webhook,
+    Ntfy,
+    Chat,
+    Matrix,
+    Telegram,
+    Email,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Ntfy => "ntfy",
+            Self::Chat => "chat",
+            Self::Matrix => "matrix",
+            Self::Telegram => "telegram",
+            Self::Email => "email",
+        }
+    }
+
+    /// The secrets this kind knows, and whether each is required.
+    pub fn secrets(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Self::Webhook => &[("signing_secret", true)],
+            Self::Ntfy => &[("access_token", false)],
+            Self::Chat => &[("webhook_url", true)],
+            Self::Matrix => &[("access_token", true)],
+            Self::Telegram => &[("bot_token", true)],
+            Self::Email => &[("password", false)],
+        }
+    }
+}
+
+/// Which dialect of incoming webhook a chat channel speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatFlavor {
+    /// Slack and Mattermost: `{"text": ...}`.
+    Slack,
+    Mattermost,
+    /// Discord: `{"content": ...}`.
+    Discord,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the first byte, usually port 465.
+    Tls,
+    /// No encryption: only for a relay on the same host or a test receiver.
+    Plain,
+}
+
+/// The public part of a channel's configuration, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChannelConfig {
+    /// JSON POSTed to `url`, signed with HMAC-SHA256 over `timestamp.body`.
+    Webhook {
+        #[schema(max_length = 2048)]
+        url: String,
+    },
+    /// A message to `base_url/topic` (e.g. `https://ntfy.sh`).
+    Ntfy {
+        #[schema(max_length = 2048)]
+        base_url: String,
+        #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
+        topic: String,
+    },
+    /// A Slack, Mattermost or Discord incoming webhook; its URL is the secret `webhook_url`.
+    Chat { flavor: ChatFlavor },
+    /// An `m.notice` to a room through the client-server API.
+    Matrix {
+        #[schema(max_length = 2048)]
+        homeserver: String,
+        #[schema(max_length = 255)]
+        room_id: String,
+    },
+    /// `sendMessage` of the Telegram Bot API (`api_base` defaults to the public one).
+    Telegram {
+        #[serde(default = "telegram_api")]
+        #[schema(max_length = 2048)]
+        api_base: String,
+        #[schema(max_length = 64)]
+        chat_id: String,
+    },
+    /// An e-mail through an SMTP server.
+    Email {
+        #[schema(max_length = 255)]
+        host: String,
+        #[schema(minimum = 1, maximum = 65535)]
+        port: u16,
+        security: SmtpSecurity,
+        #[serde(default)]
+        #[schema(max_length = 255)]
+        username: Option<String>,
+        #[schema(max_length = 320)]
+        from: String,
+        #[schema(min_items = 1, max_items = 20)]
+        to: Vec<String>,
+    },
+}
+
+fn telegram_api() -> String {
+    "https://api.telegram.org".to_string()
+}
+
+/// Checks that `text` is an http(s) URL with a host, and returns it without a trailing slash.
+pub fn http_url(field: &'static str, text: &str) -> Result<String, DomainError> {
+    let trimmed = text.trim();
+    if trimmed.len() > MAX_TEXT {
+        return Err(DomainError::new(
+            field,
+            trimmed,
+            "longer than 2048 characters",
+        ));
+    }
+    let url = url::Url::parse(trimmed)
+        .map_err(|e| DomainError::new(field, trimmed, format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(DomainError::new(
+            field,
+            trimmed,
+            "expected an http:// or https:// URL with a host",
+        ));
+    }
+    Ok(trimmed.trim_end_matches('/').to_string())
+}
+
+fn plain(field: &'static str, text: &str, max: usize) -> Result<String, DomainError> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > max || t.chars().any(char::is_control) {
+        return Err(DomainError::new(
+            field,
+            t,
+            format!("expected 1 to {max} characters without control characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn mailbox(field: &'static str, text: &str) -> Result<String, DomainError> {
+    let t = plain(field, text, 320)?;
+    t.parse::<lettre::Address>()
+        .map_err(|e| DomainError::new(field, &t, format!("not an e-mail address: {e}")))?;
+    Ok(t)
+}
+
+impl ChannelConfig {
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Self::Webhook { .. } => ChannelKind::Webhook,
+            Self::Ntfy { .. } => ChannelKind::Ntfy,
+            Self::Chat { .. } => ChannelKind::Chat,
+            Self::Matrix { .. } => ChannelKind::Matrix,
+            Self::Telegram { .. } => ChannelKind::Telegram,
+            Self::Email { .. } => ChannelKind::Email,
+        }
+    }
+
+    /// Checks every field; returns the configuration in canonical form.
+    pub fn validated(self) -> Result<Self, DomainError> {
+        Ok(match self {
+            Self::Webhook { url } => Self::Webhook {
+                url: http_url("config.url", &url)?,
+            },
+            Self::Ntfy { base_url, topic } => {
+                let topic = topic.trim().to_string();
+                if topic.is_empty()
+                    || topic.len() > 64
+                    || !topic
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                {
+                    return Err(DomainError::new(
+                        "config.topic",
+                        &topic,
+                        "expected 1 to 64 letters, digits, _ or -",
+                    ));
+                }
+                Self::Ntfy {
+                    base_url: http_url("config.base_url", &base_url)?,
+                    topic,
+                }
+            }
+            Self::Chat { flavor } => Self::Chat { flavor },
+            Self::Matrix {
+                homeserver,
+                room_id,
+            } => {
+                let room_id = plain("config.room_id", &room_id, 255)?;
+                if !room_id.starts_with('!') && !room_id.starts_with('#') || !room_id.contains(':')
+                {
+                    return Err(DomainError::new(
+                        "config.room_id",
+                        &room_id,
+                        "expected a room id such as !abc:example.org",
+                    ));
+                }
+                Self::Matrix {
+                    homeserver: http_url("config.homeserver", &homeserver)?,
+                    room_id,
+                }
+            }
+            Self::Telegram { api_base, chat_id } => Self::Telegram {
+                api_base: http_url("config.api_base", &api_base)?,
+                chat_id: plain("config.chat_id", &chat_id, 64)?,
+            },
+            Self::Email {
+                host,
+                port,
+                security,
+                username,
+                from,
+                to,
+            } => {
+                if port == 0 {
+                    return Err(DomainError::new("config.port", "0", "expected 1 to 65535"));
+                }
+                if to.is_empty() || to.len() > 20 {
+                    return Err(DomainError::new(
+                        "config.to",
+                        &to.len().to_string(),
+                        "expected 1 to 20 recipients",
+                    ));
+                }
+                let host = plain("config.host", &host, 255)?;
+                if host.contains(|c: char| c.is_whitespace() || c == '/') {
+                    return Err(DomainError::new(
+                        "config.host",
+                        &host,
+                        "expected a host name",
+                    ));
+                }
+                Self::Email {
+                    host,
+                    port,
+                    security,
+                    username: match username.as_deref().map(str::trim) {
+                        None | Some("") => None,
+                        Some(u) => Some(plain("config.username", u, 255)?),
+                    },
+                    from: mailbox("config.from", &from)?,
+                    to: to
+                        .iter()
+                        .map(|t| mailbox("config.to", t))
+                        .collect::<Result<_, _>>()?,
+                }
+            }
+        })
+    }
+}
+
+/// A channel's stored secrets by name. `Debug` shows names only.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Secrets(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// A change to one secret: a new value, or `None` to clear it.
+pub type SecretUpdate = BTreeMap<String, Option<String>>;
+
+impl Secrets {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Applies `update` for a channel of `kind` (absent names are kept, `null` clears) and
+    /// checks that every required secret is set and no unknown one is given.
+    pub fn updated(&self, kind: ChannelKind, update: &SecretUpdate) -> Result<Self, DomainError> {
+        let known = kind.secrets();
+        let mut out = BTreeMap::new();
+        for (name, _) in known {
+            if let Some(value) = self.0.get(*name) {
+                out.insert((*name).to_string(), value.clone());
+            }
+        }
+        for (name, value) in update {
+            if !known.iter().any(|(k, _)| k == name) {
+                let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+                return Err(DomainError::new(
+                    "secrets",
+                    name,
+                    format!(
+                        "not a secret of a {} channel; known: {}",
+                        kind.as_str(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            match value.as_deref().map(str::trim) {
+                None | Some("") => {
+                    out.remove(name);
+                }
+                Some(v) if v.len() > MAX_TEXT || v.chars().any(char::is_control) => {
+                    return Err(DomainError::new(
+                        "secrets",
+                        name,
+                        "expected at most 2048 characters without control characters",
+                    ));
+                }
+                Some(v) => {
+                    out.insert(name.clone(), v.to_string());
+                }
+            }
+        }
+        for (name, required) in known {
+            if *required && !out.contains_key(*name) {
+                return Err(DomainError::new(
+                    "secrets",
+                    name,
+                    format!("a {} channel needs the secret {name}", kind.as_str()),
+                ));
+            }
+        }
+        if kind == ChannelKind::Chat
+            && let Some(url) = out.get("webhook_url")
+        {
+            http_url("secrets.webhook_url", url)
+                .map_err(|e| DomainError::new("secrets.webhook_url", "(hidden)", e.reason))?;
+        }
+        Ok(Self(out))
+    }
+
+    /// Which secrets of `kind` are set, for display.
+    pub fn presence(&self, kind: ChannelKind) -> BTreeMap<String, bool> {
+        kind.secrets()
+            .iter()
+            .map(|(name, _)| ((*name).to_string(), self.0.contains_key(*name)))
+            .collect()
+    }
+}
+
+/// A stored channel with everything needed to send to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub config: ChannelConfig,
+    pub secrets: Secrets,
+    pub rules: super::rules::Rules,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A channel's name: 1 to 100 characters without control characters, trimmed.
+pub fn channel_name(text: &str) -> Result<String, DomainError> {
+    plain("name", text, 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_http_with_a_host_and_lose_their_trailing_slash() {
+        assert_eq!(
+            http_url("u", "https://ntfy.sh/").unwrap(),
+            "https://ntfy.sh"
+        );
+        assert!(http_url("u", "file:///etc/passwd").is_err());
+        assert!(http_url("u", "not a url").is_err());
+    }
+
+    #[test]
+    fn secrets_are_kept_set_or_cleared_and_required_ones_enforced() {
+        let kind = ChannelKind::Webhook;
+        let err = Secrets::default()
+            .updated(kind, &SecretUpdate::new())
+            .unwrap_err();
+        assert!(err.reason.contains("signing_secret"));
+        let set = Secrets::default()
+            .updated(
+                kind,
+                &SecretUpdate::from([("signing_secret".into(), Some("k".into()))]),
+            )
+            .unwrap();
+        let kept = set.updated(kind, &SecretUpdate::new()).unwrap();
+        assert_eq!(kept.get("signing_secret"), Some("k"));
+        assert!(
+            set.updated(kind, &SecretUpdate::from([("signing_secret".into(), None)]))
+                .is_err()
+        );
+        assert!(
+            set.updated(
+                kind,
+                &SecretUpdate::from([("password".into(), Some("x".into()))])
+            )
+            .is_err()
+        );
+        assert_eq!(
+            format!("{set:?}"),
+            "[\"signing_secret\"]",
+            "Debug hides values"
+        );
+    }
+
+    #[test]
+    fn email_configuration_checks_addresses() {
+        let config = ChannelConfig::Email {
+            host: "localhost".into(),
+            port: 2525,
+            security: SmtpSecurity::Plain,
+            username: Some(" ".into()),
+            from: "bangui@example.org".into(),
+            to: vec!["ops@example.org".into()],
+        };
+        assert!(matches!(
+            config.clone().validated().unwrap(),
+            ChannelConfig::Email { username: None, .. }
+        ));
+        let ChannelConfig::Email {
+            host,
+            port,
+            security,
+            from,
+            ..
+        } = config
+        else {
+            unreachable!()
+        };
+        let bad = ChannelConfig::Email {
+            host,
+            port,
+            security,
+            username: None,
+            from,
+            to: vec!["not-an-address".into()],
+        };
+        assert_eq!(bad.validated().unwrap_err().field, "config.to");
+    }
+}
