@@ -16,6 +16,7 @@ import { DashboardPage } from './pages/Dashboard';
 import { JailDetailPage } from './pages/JailDetail';
 import { JailsPage } from './pages/Jails';
 import { LoginPage } from './pages/Login';
+import { NotificationsPage } from './pages/Notifications';
 import { SetupPage } from './pages/Setup';
 import { UsersPage } from './pages/Users';
 
@@ -93,6 +94,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/jails">Jails</NavLink>
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
+            {hasRole(role, 'admin') && <NavLink to="/notifications">Notifications</NavLink>}
           </nav>
         )}
         {auth.session && (
@@ -134,6 +136,7 @@ export function AppRoutes() {
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
+        <Route path="/notifications" element={<Guard role="admin"><NotificationsPage /></Guard>} />
         <Route path="*" element={<Guard><NotFound /></Guard>} />
       </Routes>
     </>

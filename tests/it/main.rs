@@ -25,6 +25,7 @@ mod health;
 mod history_api;
 mod history_filters;
 mod layers;
+mod notifications;
 mod openapi;
 mod process;
 mod settings_docs;
