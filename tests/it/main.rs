@@ -26,6 +26,7 @@ mod history_api;
 mod history_filters;
 mod layers;
 mod notifications;
+mod notifications_bench;
 mod openapi;
 mod process;
 mod settings_docs;

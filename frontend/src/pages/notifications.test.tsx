@@ -13,6 +13,9 @@ const webhook: Channel = {
   created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
 };
 
+/** A loaded machine renders slowly; wait for conditions, longer than the default second. */
+const SLOW = { timeout: 8000 };
+
 type Call = { url: string; method: string; body: unknown };
 
 function stub(extra: (url: string, method: string) => [number, unknown] | null = () => null) {
@@ -70,7 +73,7 @@ describe('Notifications page', () => {
   it('lists channels with their secrets as set or unset and their rules', async () => {
     stub();
     renderPage();
-    const table = await screen.findByTestId('channels-table');
+    const table = await screen.findByTestId('channels-table', {}, SLOW);
     expect(table.textContent).toContain('ops hook');
     expect(table.textContent).toContain('signing_secret: set');
     expect(table.textContent).toContain('from 3 bans');
@@ -81,16 +84,16 @@ describe('Notifications page', () => {
     const calls = stub((url, method) => url === '/api/v1/notifications/channels/7/test' && method === 'POST'
       ? [200, { delivered: false, delivery_id: 3, error: 'the receiver answered HTTP 401: no' }] : null);
     renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Send test' }));
-    expect(await screen.findByText(/Test to ops hook failed: the receiver answered HTTP 401/)).toBeTruthy();
+    fireEvent.click(await screen.findByRole('button', { name: 'Send test' }, SLOW));
+    expect(await screen.findByText(/Test to ops hook failed: the receiver answered HTTP 401/, {}, SLOW)).toBeTruthy();
     expect(calls.some((c) => c.url === '/api/v1/notifications/channels/7/test' && c.method === 'POST')).toBe(true);
   });
 
   it('shows the delivery log with retries and their last error', async () => {
     stub();
     renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Delivery log' }));
-    const log = await screen.findByTestId('delivery-log');
+    fireEvent.click(await screen.findByRole('button', { name: 'Delivery log' }, SLOW));
+    const log = await screen.findByTestId('delivery-log', {}, SLOW);
     expect(log.textContent).toContain('digest of 40 events');
     expect(log.textContent).toContain('retrying');
     expect(log.textContent).toContain('HTTP 500');
@@ -100,11 +103,11 @@ describe('Notifications page', () => {
   it('edits a channel without resending its secret', async () => {
     const calls = stub((url, method) => url === '/api/v1/notifications/channels/7' && method === 'PUT' ? [200, webhook] : null);
     renderPage();
-    fireEvent.click(await screen.findByRole('button', { name: 'Edit' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Edit' }, SLOW));
     expect(screen.getByText(/set; leave empty to keep/)).toBeTruthy();
     fireEvent.change(screen.getByLabelText(/At most one message every/), { target: { value: '60' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save channel' }));
-    await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true));
+    await waitFor(() => expect(calls.some((c) => c.method === 'PUT')).toBe(true), SLOW);
     const put = calls.find((c) => c.method === 'PUT')?.body as { secrets: object; rules: { digest_interval_seconds: number } };
     expect(put.secrets).toEqual({});
     expect(put.rules.digest_interval_seconds).toBe(60);
