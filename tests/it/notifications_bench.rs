@@ -104,7 +104,10 @@ async fn ten_thousand_bans_in_a_minute_give_at_most_one_message_per_channel_per_
     // due; delivery adds only milliseconds, so gaps can fall short by a little jitter).
     let ts = |rs: Vec<Received>| -> Vec<i64> {
         rs.iter()
-            .map(|r| r.header("x-bangui-timestamp").map_or(0, |t| t.parse().unwrap()))
+            .map(|r| {
+                r.header("x-bangui-timestamp")
+                    .map_or(0, |t| t.parse().unwrap())
+            })
             .collect()
     };
     let stamps = ts(hook.received());
@@ -114,6 +117,10 @@ async fn ten_thousand_bans_in_a_minute_give_at_most_one_message_per_channel_per_
         gaps.iter().all(|g| *g >= interval as i64 - 1),
         "gaps {gaps:?}"
     );
-    assert_eq!(settled, (bans, bans), "every ban accounted for on both channels");
+    assert_eq!(
+        settled,
+        (bans, bans),
+        "every ban accounted for on both channels"
+    );
     app.stop().await;
 }

@@ -182,14 +182,14 @@ impl SmtpReceiver {
                     while let Ok(Some(line)) = lines.next_line().await {
                         let upper = line.to_ascii_uppercase();
                         let reply: &[u8] = if upper.starts_with("EHLO") {
-                            b"250-localhost\r\n250 8BITMIME\r\n"
+                            b"250 localhost\r\n"
                         } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
                             b"250 ok\r\n"
                         } else if upper.starts_with("MAIL FROM:") {
-                            from = line[10..].trim().trim_matches(['<', '>']).to_string();
+                            from = address(&line);
                             b"250 ok\r\n"
                         } else if upper.starts_with("RCPT TO:") {
-                            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                            to.push(address(&line));
                             b"250 ok\r\n"
                         } else if upper.starts_with("RSET") {
                             from.clear();
@@ -230,6 +230,13 @@ impl SmtpReceiver {
     pub fn mails(&self) -> Vec<Mail> {
         self.mails.lock().unwrap().clone()
     }
+}
+
+/// The address between `<` and `>` of a MAIL or RCPT command.
+fn address(line: &str) -> String {
+    let start = line.find('<').map_or(0, |i| i + 1);
+    let end = line[start..].find('>').map_or(line.len(), |i| start + i);
+    line[start..end].to_string()
 }
 
 impl Drop for SmtpReceiver {
