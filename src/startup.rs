@@ -24,6 +24,8 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::events::EventBus;
+use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
@@ -141,6 +143,7 @@ impl Application {
             settings.session.duration,
         ));
         let audit = AuditService::new(pool.clone());
+        let events = Arc::new(EventBus::default());
         let rollups = RollupStore::load(&pool)
             .await
             .map_err(StartupError::Rollups)?;
@@ -151,6 +154,7 @@ impl Application {
             Arc::clone(&geo),
             Arc::clone(&rollups),
             Arc::clone(&writer),
+            Arc::clone(&events),
             settings.fail2ban.database_path.clone(),
             settings.history.retention_days,
         ));
@@ -171,7 +175,9 @@ impl Application {
             pool.clone(),
             fail2ban.clone(),
             Arc::clone(&rollups),
+            Arc::clone(&events),
         ));
+        let fail2ban_status = Arc::new(Fail2banStatus::new(fail2ban.clone(), Arc::clone(&events)));
         let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
@@ -185,6 +191,7 @@ impl Application {
             pool.clone(),
             &settings.notifications,
             metrics.notifications.clone(),
+            &events,
         )
         .await?;
         let jobs = JobMonitor::new(metrics.job_failures.clone());
@@ -217,6 +224,8 @@ impl Application {
             jobs,
             health,
             notifications,
+            events,
+            fail2ban_status,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -226,6 +235,10 @@ impl Application {
         let mut background = vec![
             tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
             tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
+            tokio::spawn(publish_geo_reload_failures(
+                state.geo.reload_failures(),
+                Arc::clone(&state.events),
+            )),
         ];
         background.extend(notification_tasks);
 
@@ -356,6 +369,28 @@ async fn warm_geo_cache(geo: Arc<GeoCache>) {
     match geo.load_from_db().await {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),
         Err(e) => tracing::error!(error = %e, "cannot warm the geo cache from the database"),
+    }
+}
+
+/// Refused MMDB reloads become `mmdb_reload_failed` events.
+async fn publish_geo_reload_failures(
+    mut failures: tokio::sync::broadcast::Receiver<crate::geo::ReloadFailure>,
+    events: Arc<EventBus>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match failures.recv().await {
+            Ok(f) => {
+                events.publish(crate::domain::event::EventKind::MmdbReloadFailed {
+                    database: f.database.to_string(),
+                    error: f.error,
+                });
+            }
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "MMDB reload failures were not published");
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 

@@ -13,6 +13,8 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::events::EventBus;
+use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
@@ -49,6 +51,10 @@ pub struct AppState {
     pub health: Arc<HealthService>,
     /// Notification channels and their delivery pipeline.
     pub notifications: Arc<NotificationService>,
+    /// The event stream (bans, unbans, status changes, failures): publish and subscribe.
+    pub events: Arc<EventBus>,
+    /// The latest fail2ban status poll (jails, counters, online).
+    pub fail2ban_status: Arc<Fail2banStatus>,
 }
 
 impl AppState {

@@ -170,8 +170,8 @@ pub const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
         key: "history.sync_interval_seconds",
         env: "BANGUI_HISTORY_SYNC_INTERVAL_SECONDS",
-        default: "5",
-        help: "How often new rows of fail2ban's database are copied into BanGUI's history archive.",
+        default: "2",
+        help: "How often new rows of fail2ban's database are copied into BanGUI's history archive (and published as ban events).",
     },
     SettingSpec {
         key: "history.retention_days",

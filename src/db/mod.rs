@@ -126,6 +126,7 @@ pub fn now_epoch() -> i64 {
 pub mod api_tokens;
 pub mod audit;
 pub mod history;
+pub mod history_events;
 pub mod history_query;
 pub mod notifications;
 pub mod rollup;

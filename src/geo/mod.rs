@@ -12,4 +12,4 @@ pub mod watcher;
 pub use crate::domain::{GeoInfo, GeoSource};
 pub use cache::GeoCache;
 pub use mmdb::{MmdbState, MmdbStatus};
-pub use model::{GeoStats, ReResolveOutcome};
+pub use model::{GeoStats, ReResolveOutcome, ReloadFailure};

@@ -1,4 +1,5 @@
-//! The reports of the geolocation cache ([`GeoStats`], [`ReResolveOutcome`]). The answer types
+//! The reports of the geolocation cache ([`GeoStats`], [`ReResolveOutcome`],
+//! [`ReloadFailure`]). The answer types
 //! themselves (`GeoInfo`, `GeoSource`) live in `domain::geo`. Plain data only.
 
 use serde::Serialize;
@@ -30,4 +31,14 @@ pub struct GeoStats {
 pub struct ReResolveOutcome {
     pub resolved: usize,
     pub total: usize,
+}
+
+/// A reload that was refused (the old database keeps serving), as
+/// [`super::GeoCache::reload_failures`] announces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadFailure {
+    /// `country` or `asn`.
+    pub database: &'static str,
+    /// The error with its causes.
+    pub error: String,
 }

@@ -12,6 +12,10 @@
 //!
 //! Every archive write (sync, purge, re-geolocation) holds the shared writer lock, so the
 //! in-memory rollups follow the table change by change.
+//!
+//! After each run, the bans it added that fail2ban made in the last [`LIVE_WINDOW_SECONDS`]
+//! are published on the event bus (one `ban` event each, in archive order); older rows
+//! (the first sync of an existing database, catching up after a stop) are history, not news.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,17 +26,22 @@ use std::time::{Duration, Instant};
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-use crate::db::{self, history};
+use crate::db::{self, history, history_events};
+use crate::domain::event::{BanEvent, EventKind};
 use crate::domain::rollup::hour_of;
 use crate::domain::{BLOCKLIST_JAIL, GeoInfo, Origin};
 use crate::fail2ban::database::{BanRecord, Fail2banDb, Fail2banDbError};
 use crate::fail2ban::{Fail2banClient, Fail2banError};
 use crate::geo::GeoCache;
 
+use super::events::{EventBus, RING_CAPACITY};
 use super::rollups::RollupStore;
 
 /// Rows read from fail2ban's database per statement.
 const CHUNK: u32 = 5_000;
+
+/// Bans made longer ago than this when they are archived are not published as events.
+pub const LIVE_WINDOW_SECONDS: i64 = 600;
 
 /// The host name of rows from the fail2ban this process talks to.
 pub const LOCAL_HOST: &str = "local";
@@ -63,17 +72,21 @@ pub struct HistorySync {
     configured: Option<PathBuf>,
     retention_days: u32,
     writer: WriterLock,
+    events: Arc<EventBus>,
     /// fail2ban's database: the path (asked once, kept while fail2ban is down) and its reader.
     reader: Mutex<Option<(PathBuf, Fail2banDb)>>,
 }
 
 impl HistorySync {
+    // Each argument is one dependency built once in `startup.rs`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: SqlitePool,
         fail2ban: Fail2banClient,
         geo: Arc<GeoCache>,
         rollups: Arc<RollupStore>,
         writer: WriterLock,
+        events: Arc<EventBus>,
         configured: Option<PathBuf>,
         retention_days: u32,
     ) -> Self {
@@ -85,6 +98,7 @@ impl HistorySync {
             configured,
             retention_days,
             writer,
+            events,
             reader: Mutex::new(None),
         }
     }
@@ -114,6 +128,7 @@ impl HistorySync {
             return Ok(0);
         };
         let _writing = self.writer.lock().await;
+        let before = history_events::newest_id(&self.db).await?;
         let jails = reader.jail_names().await?;
         let started = Instant::now();
         let mut timings = SyncTimings::default();
@@ -131,11 +146,28 @@ impl HistorySync {
                 "history sync"
             );
         }
+        if added > 0 {
+            self.publish_bans(before).await;
+        }
         let purged = self.purge().await?;
         if added > 0 || purged > 0 {
             self.rollups.publish().await;
         }
         Ok(added)
+    }
+
+    /// Publishes the recent bans archived after row `before`. The rows are committed, so a
+    /// failed read loses only events, never archive rows; it is logged.
+    async fn publish_bans(&self, before: i64) {
+        let since = db::now_epoch() - LIVE_WINDOW_SECONDS;
+        let limit = u32::try_from(RING_CAPACITY).unwrap_or(u32::MAX);
+        match history_events::bans_after(&self.db, before, since, limit).await {
+            Ok(rows) => {
+                self.events
+                    .publish_all(rows.into_iter().filter_map(ban_event));
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read new bans for the event bus"),
+        }
     }
 
     /// Deletes whole hours older than the retention, rows and cells together.
@@ -243,6 +275,28 @@ async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
     let started = Instant::now();
     let out = f.await;
     (out, started.elapsed())
+}
+
+fn ban_event(row: history_events::ArchivedBan) -> Option<EventKind> {
+    let Ok(ip) = row.ip.parse::<IpAddr>() else {
+        tracing::warn!(
+            ip = row.ip,
+            jail = row.jail,
+            "archived ban without a valid address"
+        );
+        return None;
+    };
+    Some(EventKind::Ban(BanEvent {
+        ip,
+        time: chrono::DateTime::from_timestamp(row.timeofban, 0).unwrap_or_default(),
+        bantime: row.bantime,
+        bancount: row.bancount,
+        country: row.country_code,
+        asn: row.asn.and_then(|a| u32::try_from(a).ok()),
+        host: row.host,
+        origin: Origin::parse(&row.origin).unwrap_or(Origin::Selfblock),
+        jail: row.jail,
+    }))
 }
 
 /// The stored geolocation of an answer (none for an unresolved IP).

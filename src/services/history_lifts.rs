@@ -6,6 +6,10 @@
 //! still-active bans of the local fail2ban with the live banned lists and records the lift at
 //! the time it was seen. A lift changes no rollup cell, so it does not take the archive's writer
 //! lock; it bumps the rollups' generation so that cached ban pages show the new state.
+//!
+//! Every lift is published on the event bus as an `unban` event: one per (address, jail)
+//! the detector found gone, one per jail an unban through BanGUI covered. An older row that a
+//! newer ban of the same address replaced is lifted silently (the address is still banned).
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -15,8 +19,10 @@ use sqlx::SqlitePool;
 
 use crate::db::{self, history_query as q};
 use crate::domain::BanIp;
+use crate::domain::event::{EventKind, UnbanEvent};
 use crate::fail2ban::{Fail2banClient, Fail2banError};
 
+use super::events::EventBus;
 use super::history::LOCAL_HOST;
 use super::rollups::RollupStore;
 
@@ -39,14 +45,31 @@ pub struct HistoryLifts {
     db: SqlitePool,
     fail2ban: Fail2banClient,
     rollups: Arc<RollupStore>,
+    events: Arc<EventBus>,
+}
+
+fn unban(ip: Option<IpAddr>, jail: Option<String>, at: i64, by: &str) -> EventKind {
+    EventKind::Unban(UnbanEvent {
+        ip,
+        jail,
+        time: chrono::DateTime::from_timestamp(at, 0).unwrap_or_default(),
+        lifted_by: by.to_string(),
+        host: LOCAL_HOST.to_string(),
+    })
 }
 
 impl HistoryLifts {
-    pub fn new(db: SqlitePool, fail2ban: Fail2banClient, rollups: Arc<RollupStore>) -> Self {
+    pub fn new(
+        db: SqlitePool,
+        fail2ban: Fail2banClient,
+        rollups: Arc<RollupStore>,
+        events: Arc<EventBus>,
+    ) -> Self {
         Self {
             db,
             fail2ban,
             rollups,
+            events,
         }
     }
 
@@ -55,16 +78,15 @@ impl HistoryLifts {
     pub async fn record_unban(&self, ip: Option<BanIp>, jails: &[String], user: &str) -> u64 {
         let ip_text = ip.map(|i| i.to_string());
         let by = format!("bangui:{user}");
-        match q::lift_active(
-            &self.db,
-            LOCAL_HOST,
-            ip_text.as_deref(),
-            jails,
-            db::now_epoch(),
-            &by,
-        )
-        .await
-        {
+        let now = db::now_epoch();
+        let addr = ip.map(|i| i.ip());
+        if jails.is_empty() {
+            self.events.publish(unban(addr, None, now, &by));
+        } else {
+            self.events
+                .publish_all(jails.iter().map(|j| unban(addr, Some(j.clone()), now, &by)));
+        }
+        match q::lift_active(&self.db, LOCAL_HOST, ip_text.as_deref(), jails, now, &by).await {
             Ok(n) => {
                 if n > 0 {
                     self.rollups.touch();
@@ -98,24 +120,36 @@ impl HistoryLifts {
         for (id, jail, ip, _) in &rows {
             newest.insert((jail.as_str(), ip.as_str()), *id);
         }
-        let lifted: Vec<i64> = rows
-            .iter()
-            .filter(|(id, jail, ip, _)| {
-                let Some(banned) = live.get(jail) else {
-                    return false;
-                };
-                let still = ip
-                    .parse::<IpAddr>()
-                    .is_ok_and(|a| banned.contains(&a.to_canonical()));
-                !still || newest.get(&(jail.as_str(), ip.as_str())) != Some(id)
-            })
-            .map(|(id, ..)| *id)
-            .collect();
+        let mut lifted = Vec::new();
+        // (jail, ip) pairs no longer banned, each once.
+        let mut gone: Vec<(&str, IpAddr)> = Vec::new();
+        let mut seen: HashSet<(&str, IpAddr)> = HashSet::new();
+        for (id, jail, ip, _) in &rows {
+            let Some(banned) = live.get(jail) else {
+                continue;
+            };
+            let addr = ip.parse::<IpAddr>().ok().map(|a| a.to_canonical());
+            let still = addr.is_some_and(|a| banned.contains(&a));
+            if !still {
+                lifted.push(*id);
+                if let Some(a) = addr
+                    && seen.insert((jail.as_str(), a))
+                {
+                    gone.push((jail.as_str(), a));
+                }
+            } else if newest.get(&(jail.as_str(), ip.as_str())) != Some(id) {
+                lifted.push(*id);
+            }
+        }
         let n = q::mark_lifted(&self.db, &lifted, now, SEEN_BY_DETECTOR).await?;
         if n > 0 {
             self.rollups.touch();
             tracing::info!(lifted = n, "bans lifted outside BanGUI recorded");
         }
+        self.events.publish_all(
+            gone.into_iter()
+                .map(|(jail, ip)| unban(Some(ip), Some(jail.to_string()), now, SEEN_BY_DETECTOR)),
+        );
         Ok(n)
     }
 }

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
+pub mod events;
+pub mod fail2ban_status;
 pub mod health;
 pub mod history;
 pub mod history_lifts;

@@ -1,5 +1,6 @@
 //! Benchmark (ignored by default; figures in docs/perf.md): 10,000 bans arriving within a
-//! minute, through the real application's notification pipeline, to two channels with a 10 s
+//! minute on the application's event bus (as the archive sync publishes them), through the
+//! real notification pipeline (feeder, router, dispatcher), to two channels with a 10 s
 //! interval, each delivering to a local receiver. Prints the messages each receiver got, the
 //! gaps between them and the notices they account for; asserts the rule itself (never more
 //! than one message per channel per interval, every ban accounted for) but no timing.
@@ -11,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::notifications::{app, ban, create, webhook_channel};
+use bangui::domain::Origin;
+use bangui::domain::event::{BanEvent, EventKind};
+
+use crate::notifications::{app, create, webhook_channel};
 use crate::support::receivers::{HttpReceiver, Received};
 
 fn env(name: &str, default: u64) -> u64 {
@@ -63,8 +67,19 @@ async fn ten_thousand_bans_in_a_minute_give_at_most_one_message_per_channel_per_
         tokio::time::sleep_until(due.into()).await;
         let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         let country = ["CN", "RU", "US", "BR", "IN"][(i % 5) as usize];
+        let event = EventKind::Ban(BanEvent {
+            ip: ip.parse().unwrap(),
+            jail: "sshd".into(),
+            time: chrono::Utc::now(),
+            bantime: 600,
+            bancount: 1,
+            country: Some(country.into()),
+            asn: None,
+            host: "local".into(),
+            origin: Origin::Selfblock,
+        });
         let t = Instant::now();
-        app.state.notifications.publish(ban(&ip, "sshd", country));
+        app.state.events.publish(event);
         slowest_publish = slowest_publish.max(t.elapsed());
     }
     let fed = start.elapsed();
@@ -83,7 +98,7 @@ async fn ten_thousand_bans_in_a_minute_give_at_most_one_message_per_channel_per_
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     println!(
-        "fed {bans} bans in {:.1} s; slowest publish {:?}",
+        "fed {bans} bans in {:.1} s; slowest publish on the event bus {:?}",
         fed.as_secs_f64(),
         slowest_publish
     );

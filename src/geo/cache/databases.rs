@@ -23,6 +23,7 @@ use crate::geo::key::{IpKey, KeyHasherBuilder};
 use crate::geo::mmdb::{
     LoadedMmdb, MmdbError, MmdbKind, MmdbSlot, MmdbState, MmdbStatus, geo_info, network_text,
 };
+use crate::geo::model::ReloadFailure;
 use crate::metrics::Metrics;
 
 use super::memory::STALE;
@@ -113,9 +114,13 @@ impl Databases {
     }
 
     /// Re-reads the configured file(s). A file that fails validation leaves the old reader
-    /// serving; the error is logged, counted and kept in the slot's status. Returns the country
-    /// database's state.
-    pub fn reload(&self, metrics: &Metrics) -> Result<MmdbStatus, MmdbError> {
+    /// serving; the error is logged, counted, kept in the slot's status and handed to
+    /// `failed`. Returns the country database's state.
+    pub fn reload(
+        &self,
+        metrics: &Metrics,
+        failed: &dyn Fn(ReloadFailure),
+    ) -> Result<MmdbStatus, MmdbError> {
         if self.asn.path().is_some() {
             match self.asn.reload() {
                 Ok(status) => {
@@ -125,6 +130,10 @@ impl Databases {
                 Err(e) => {
                     metrics.geo_mmdb_reload_failure.inc();
                     tracing::error!(error = %e.chain(), "GeoIP ASN database reload failed; keeping the old one");
+                    failed(ReloadFailure {
+                        database: "asn",
+                        error: e.chain(),
+                    });
                 }
             }
         }
@@ -152,6 +161,10 @@ impl Databases {
             Err(e) => {
                 metrics.geo_mmdb_reload_failure.inc();
                 tracing::error!(error = %e.chain(), "GeoIP database reload failed; keeping the old one");
+                failed(ReloadFailure {
+                    database: "country",
+                    error: e.chain(),
+                });
                 Err(e)
             }
         }

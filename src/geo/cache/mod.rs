@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::config::GeoipSettings;
 use crate::db::geo_cache as repo;
@@ -40,7 +40,7 @@ use crate::metrics::Metrics;
 
 use super::key::{IpKey, KeyHasherBuilder};
 use super::mmdb::{MmdbError, MmdbStatus};
-use super::model::ReResolveOutcome;
+use super::model::{ReResolveOutcome, ReloadFailure};
 use databases::{Databases, NetMemo, Readers};
 use memory::MemoryTier;
 use persist::WriteBehind;
@@ -63,6 +63,8 @@ pub struct GeoCache {
     metrics: Arc<Metrics>,
     /// `true` once the warm load has ended (see the start-up order in the module docs).
     warmed: watch::Sender<bool>,
+    /// Refused reloads, for whoever listens (the event bus); dropped when nobody does.
+    reload_failures: broadcast::Sender<ReloadFailure>,
 }
 
 /// Opens the warm-up gate when the warm load ends, however it ends.
@@ -95,7 +97,13 @@ impl GeoCache {
             misses: AtomicU64::new(0),
             metrics,
             warmed: watch::channel(false).0,
+            reload_failures: broadcast::channel(16).0,
         }
+    }
+
+    /// Every refused reload from now on (the file watcher's, SIGHUP's and the API's alike).
+    pub fn reload_failures(&self) -> broadcast::Receiver<ReloadFailure> {
+        self.reload_failures.subscribe()
     }
 
     /// State of the country database, for health and stats.
@@ -121,7 +129,10 @@ impl GeoCache {
     /// build may know those addresses (the archive's re-geolocation relies on this).
     pub fn reload(&self) -> Result<MmdbStatus, MmdbError> {
         let before = self.dbs.generation();
-        let status = self.dbs.reload(&self.metrics)?;
+        let status = self.dbs.reload(&self.metrics, &|failure| {
+            // An error only means nobody listens.
+            let _ = self.reload_failures.send(failure);
+        })?;
         if self.dbs.generation() != before {
             self.memory.forget_negatives();
             self.refresh_gauges();

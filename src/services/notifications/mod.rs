@@ -7,6 +7,7 @@
 
 pub mod channels;
 pub mod dispatcher;
+pub mod feed;
 pub mod queue;
 pub mod router;
 
@@ -25,6 +26,7 @@ use crate::domain::notification::{
     Channel, ChannelConfig, Message, Notice, Rules, SecretUpdate, Secrets,
 };
 use crate::metrics::NotificationCounters;
+use crate::services::events::EventBus;
 
 use channels::ChannelSet;
 use dispatcher::{Dispatcher, RetryPolicy};
@@ -88,11 +90,13 @@ pub struct NotificationService {
 }
 
 impl NotificationService {
-    /// Loads the channels and starts the router and dispatcher tasks (aborted at shutdown).
+    /// Loads the channels and starts the feeder (subscribed to `events`), router and
+    /// dispatcher tasks (aborted at shutdown).
     pub async fn start(
         pool: SqlitePool,
         settings: &NotificationSettings,
         counters: NotificationCounters,
+        events: &EventBus,
     ) -> Result<(Arc<Self>, Vec<JoinHandle<()>>), NotificationError> {
         let channels = Arc::new(ChannelSet::default());
         channels.reload(&pool).await?;
@@ -113,6 +117,11 @@ impl NotificationService {
         let tasks = vec![
             tokio::spawn(Arc::clone(&dispatcher).run()),
             tokio::spawn(router.run(rx)),
+            tokio::spawn(feed::run(
+                events.subscribe(),
+                input.clone(),
+                counters.dropped.clone(),
+            )),
         ];
         Ok((
             Arc::new(Self {

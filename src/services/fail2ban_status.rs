@@ -1,0 +1,164 @@
+//! The status poller: every few seconds (job `fail2ban_status`) asks fail2ban for its jails and
+//! each jail's counters (`status`, `status JAIL short`; no banned lists are transferred), keeps
+//! the latest answer as a snapshot (read by `/metrics` and anything else that wants the
+//! counters without asking fail2ban per request), and turns changes into events:
+//! `fail2ban_offline` when the socket stops answering (also at start when it never answered),
+//! `fail2ban_online` when it answers again after being offline, `jail_started` and
+//! `jail_stopped` when the list of running jails changes between two answers. The first
+//! answer after start is the baseline and publishes nothing, so a restart of BanGUI does not
+//! announce every jail. While fail2ban is offline the last known jail list is kept, so a
+//! restart of fail2ban with the same jails publishes only offline and online. A timeout alone
+//! (a busy fail2ban, e.g. during a bulk ban) counts as offline only when the next poll fails
+//! too; a refused or missing socket counts at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Mutex;
+
+use crate::db;
+use crate::domain::JailName;
+use crate::domain::event::EventKind;
+use crate::fail2ban::types::JailCounters;
+use crate::fail2ban::{Fail2banClient, Fail2banError};
+
+use super::events::EventBus;
+
+/// What the last poll saw.
+#[derive(Debug, Clone, Default)]
+pub struct StatusSnapshot {
+    /// `None` before the first poll.
+    pub online: Option<bool>,
+    /// When the poll ended (epoch seconds), `None` before the first poll.
+    pub polled_at: Option<i64>,
+    /// Counters of each running jail (of the last poll that reached fail2ban).
+    pub jails: BTreeMap<String, JailCounters>,
+    /// Errors met by the polls since start: the socket did not answer, or a jail's status
+    /// could not be read.
+    pub socket_errors: u64,
+    /// Polls in a row that did not reach fail2ban.
+    pub failed_polls: u32,
+}
+
+pub struct Fail2banStatus {
+    fail2ban: Fail2banClient,
+    events: Arc<EventBus>,
+    snapshot: ArcSwap<StatusSnapshot>,
+    /// Serialises polls (the job never overlaps, but tests may call [`Self::poll`] directly).
+    polling: Mutex<()>,
+}
+
+impl Fail2banStatus {
+    pub fn new(fail2ban: Fail2banClient, events: Arc<EventBus>) -> Self {
+        Self {
+            fail2ban,
+            events,
+            snapshot: ArcSwap::from_pointee(StatusSnapshot::default()),
+            polling: Mutex::new(()),
+        }
+    }
+
+    /// The latest snapshot (cheap; never asks fail2ban).
+    pub fn snapshot(&self) -> Arc<StatusSnapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Asks fail2ban once, publishes what changed and stores the new snapshot. fail2ban being
+    /// offline is a state, not an error of the poll.
+    pub async fn poll(&self) {
+        let _one = self.polling.lock().await;
+        let before = self.snapshot.load_full();
+        let mut next = StatusSnapshot {
+            polled_at: None,
+            ..before.as_ref().clone()
+        };
+        match self.read_jails().await {
+            Ok((jails, errors)) => {
+                if before.online == Some(false) {
+                    let version = self.fail2ban.version().await.ok();
+                    self.events.publish(EventKind::Fail2banOnline { version });
+                }
+                if before.online.is_some() {
+                    self.publish_jail_changes(&before.jails, &jails);
+                }
+                next.online = Some(true);
+                next.jails = jails;
+                next.socket_errors += errors;
+                next.failed_polls = 0;
+            }
+            Err(e) => {
+                next.socket_errors += 1;
+                next.failed_polls = before.failed_polls.saturating_add(1);
+                let busy = matches!(e, Fail2banError::Timeout { .. }) && next.failed_polls < 2;
+                if !busy {
+                    if before.online != Some(false) {
+                        self.events.publish(EventKind::Fail2banOffline {
+                            error: e.to_string(),
+                        });
+                    }
+                    next.online = Some(false);
+                }
+            }
+        }
+        next.polled_at = Some(db::now_epoch());
+        self.snapshot.store(Arc::new(next));
+    }
+
+    /// Running jails with their counters, and how many jails' counters could not be read
+    /// (such a jail keeps its place with its previous counters, or zeros).
+    async fn read_jails(&self) -> Result<(BTreeMap<String, JailCounters>, u64), Fail2banError> {
+        let names = self.fail2ban.jails().await?;
+        let previous = self.snapshot.load();
+        let mut out = BTreeMap::new();
+        let mut errors = 0;
+        for name in names {
+            let counters = match JailName::parse(&name) {
+                Ok(jail) => match self.fail2ban.jail_counters(&jail).await {
+                    Ok(c) => Some(c),
+                    Err(Fail2banError::UnknownJail(_)) => continue, // stopped meanwhile
+                    Err(e) if is_offline(&e) => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(jail = name, error = %e, "cannot read a jail's counters");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(jail = name, error = %e, "fail2ban reports an unusable jail name");
+                    None
+                }
+            };
+            let counters = counters.unwrap_or_else(|| {
+                errors += 1;
+                previous.jails.get(&name).cloned().unwrap_or_default()
+            });
+            out.insert(name, counters);
+        }
+        Ok((out, errors))
+    }
+
+    fn publish_jail_changes(
+        &self,
+        before: &BTreeMap<String, JailCounters>,
+        now: &BTreeMap<String, JailCounters>,
+    ) {
+        let old: BTreeSet<&String> = before.keys().collect();
+        let new: BTreeSet<&String> = now.keys().collect();
+        let stopped = old
+            .difference(&new)
+            .map(|j| EventKind::JailStopped { jail: (*j).clone() });
+        let started = new
+            .difference(&old)
+            .map(|j| EventKind::JailStarted { jail: (*j).clone() });
+        self.events.publish_all(stopped.chain(started));
+    }
+}
+
+fn is_offline(e: &Fail2banError) -> bool {
+    matches!(
+        e,
+        Fail2banError::Offline { .. }
+            | Fail2banError::PermissionDenied { .. }
+            | Fail2banError::Timeout { .. }
+    )
+}
