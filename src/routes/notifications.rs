@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::domain::notification::{Channel, ChannelConfig, ChannelKind, Rules};
+use crate::domain::notification::{Channel, ChannelConfig, ChannelKind, Rules, SecretUpdate};
 use crate::domain::time::rfc3339;
 use crate::error::ApiError;
 use crate::services::notifications::{ChannelInput, DeliveryRow};
@@ -72,13 +72,70 @@ pub struct ChannelBody {
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     pub config: ChannelConfig,
-    /// Secret name → new value, or null to clear; absent names keep their value. Known names:
-    /// webhook `signing_secret`, ntfy `access_token`, chat `webhook_url`, Matrix
-    /// `access_token`, Telegram `bot_token`, e-mail `password`.
+    /// New values (or null to clear) of the channel's secrets; absent ones keep their value,
+    /// and names that are not secrets of the channel's kind are ignored.
     #[serde(default)]
-    pub secrets: BTreeMap<String, Option<String>>,
+    pub secrets: SecretsInput,
     #[serde(default)]
     pub rules: Rules,
+}
+
+/// Write-only secrets by name: webhook `signing_secret`, ntfy and Matrix `access_token`, chat
+/// `webhook_url`, Telegram `bot_token`, e-mail `password`.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsInput {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = crate::domain::notification::schema::secret)]
+    pub signing_secret: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = crate::domain::notification::schema::secret)]
+    pub access_token: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = crate::domain::notification::schema::secret)]
+    pub webhook_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = crate::domain::notification::schema::secret)]
+    pub bot_token: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = crate::domain::notification::schema::secret)]
+    pub password: Option<Option<String>>,
+}
+
+/// A field that is present: `Some(value)` or `Some(None)` for an explicit null.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl SecretsInput {
+    fn into_update(self) -> SecretUpdate {
+        [
+            ("signing_secret", self.signing_secret),
+            ("access_token", self.access_token),
+            ("webhook_url", self.webhook_url),
+            ("bot_token", self.bot_token),
+            ("password", self.password),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect()
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (name, given) in [
+            ("signing_secret", self.signing_secret.is_some()),
+            ("access_token", self.access_token.is_some()),
+            ("webhook_url", self.webhook_url.is_some()),
+            ("bot_token", self.bot_token.is_some()),
+            ("password", self.password.is_some()),
+        ] {
+            if given {
+                out.push(name);
+            }
+        }
+        out
+    }
 }
 
 impl From<ChannelBody> for ChannelInput {
@@ -87,7 +144,7 @@ impl From<ChannelBody> for ChannelInput {
             name: b.name,
             enabled: b.enabled,
             config: b.config,
-            secrets: b.secrets,
+            secrets: b.secrets.into_update(),
             rules: b.rules,
         }
     }
@@ -217,7 +274,7 @@ pub async fn update_channel(
 ) -> Result<web::Json<ChannelView>, ApiError> {
     let id = id.into_inner();
     let body = body.into_inner().0;
-    let changed: Vec<&String> = body.secrets.keys().collect();
+    let changed = body.secrets.names();
     let target = format!(
         "channel {id} ({}); secrets changed: {changed:?}",
         body.name.trim()

@@ -121,7 +121,8 @@ async fn channels_are_for_admins_and_their_secrets_are_write_only() {
     );
     assert_eq!(listed["items"][0]["kind"], "webhook");
 
-    // Replacing without naming the secret keeps it; clearing a required one is refused.
+    // Replacing without naming the secret keeps it; clearing it leaves the channel unable to
+    // deliver, and a test says why.
     let mut body = webhook_channel(&hook.url, 30);
     body.as_object_mut().unwrap().remove("secrets");
     let path = format!("/api/v1/notifications/channels/{id}");
@@ -130,14 +131,18 @@ async fn channels_are_for_admins_and_their_secrets_are_write_only() {
     assert_eq!(updated["secrets"]["signing_secret"], true);
     assert_eq!(updated["rules"]["digest_interval_seconds"], 30);
     body["secrets"] = json!({"signing_secret": null});
-    let (status, refused) = app.send_json(Method::PUT, &path, body).await;
-    assert_eq!(status, 400, "{refused}");
+    let (status, cleared) = app.send_json(Method::PUT, &path, body).await;
+    assert_eq!(status, 200, "{cleared}");
+    assert_eq!(cleared["secrets"]["signing_secret"], false);
+    let (_, tested) = app
+        .send_json(Method::POST, &format!("{path}/test"), json!({}))
+        .await;
+    assert_eq!(tested["delivered"], false);
     assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("signing_secret")
+        tested["error"].as_str().unwrap().contains("signing_secret"),
+        "{tested}"
     );
+    assert!(hook.received().is_empty(), "nothing unsigned goes out");
 
     // Bad input names its field.
     let mut bad = webhook_channel("ftp://example.org", 60);

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod message;
 pub mod notice;
 pub mod rules;
+pub mod schema;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, ChatFlavor, SecretUpdate, Secrets, SmtpSecurity,

@@ -85,11 +85,11 @@ pub struct Rules {
     pub events: Vec<NoticeKind>,
     /// Jails whose notices are sent; empty means every jail (notices without a jail always pass).
     #[serde(default)]
-    #[schema(max_items = 256)]
+    #[schema(schema_with = super::schema::jail_list)]
     pub jails: Vec<String>,
     /// ISO 3166-1 alpha-2 countries whose bans are sent; empty means every country.
     #[serde(default)]
-    #[schema(max_items = 256)]
+    #[schema(schema_with = super::schema::country_list)]
     pub countries: Vec<String>,
     /// Bans are sent only from this many archived bans of the address on (1: every ban).
     #[serde(default = "default_min_ban_count")]
@@ -140,7 +140,7 @@ impl Rules {
         }
         let mut countries = BTreeSet::new();
         for country in &self.countries {
-            let code = country.trim().to_ascii_uppercase();
+            let code = country.to_ascii_uppercase();
             if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
                 return Err(DomainError::new(
                     "rules.countries",
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn rules_are_canonicalised_and_bad_values_name_their_field() {
         let rules = Rules {
-            countries: vec!["de".into(), "DE".into(), " fr".into()],
+            countries: vec!["de".into(), "DE".into(), "fr".into()],
             jails: vec!["sshd".into(), "sshd".into()],
             ..Rules::default()
         }
