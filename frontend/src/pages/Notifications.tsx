@@ -56,9 +56,9 @@ export function draftOf(c: Channel): Draft {
   for (const [k, v] of Object.entries(c.config)) if (k !== 'kind') fields[k] = Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '' : String(v);
   return {
     name: c.name, enabled: c.enabled, kind: c.config.kind, fields, secrets: {},
-    events: [...c.rules.events], jails: c.rules.jails.join(', '), countries: c.rules.countries.join(', '),
-    minBanCount: String(c.rules.min_ban_count), quietStart: c.rules.quiet_hours?.start ?? '', quietEnd: c.rules.quiet_hours?.end ?? '',
-    interval: String(c.rules.digest_interval_seconds),
+    events: [...(c.rules.events ?? [])], jails: (c.rules.jails ?? []).join(', '), countries: (c.rules.countries ?? []).join(', '),
+    minBanCount: String(c.rules.min_ban_count ?? 1), quietStart: c.rules.quiet_hours?.start ?? '', quietEnd: c.rules.quiet_hours?.end ?? '',
+    interval: String(c.rules.digest_interval_seconds ?? 300),
   };
 }
 
@@ -103,12 +103,12 @@ function target(c: Channel): string {
 
 function rulesText(c: Channel): string {
   const r = c.rules;
-  const parts = [r.events.join(', ') || 'no events'];
-  if (r.jails.length) parts.push(`jails ${r.jails.join(', ')}`);
-  if (r.countries.length) parts.push(`countries ${r.countries.join(', ')}`);
-  if (r.min_ban_count > 1) parts.push(`from ${r.min_ban_count} bans`);
+  const parts = [(r.events ?? []).join(', ') || 'no events'];
+  if (r.jails?.length) parts.push(`jails ${r.jails.join(', ')}`);
+  if (r.countries?.length) parts.push(`countries ${r.countries.join(', ')}`);
+  if ((r.min_ban_count ?? 1) > 1) parts.push(`from ${r.min_ban_count} bans`);
   if (r.quiet_hours) parts.push(`quiet ${r.quiet_hours.start}–${r.quiet_hours.end} UTC`);
-  parts.push(`at most 1 message / ${r.digest_interval_seconds} s`);
+  parts.push(`at most 1 message / ${r.digest_interval_seconds ?? 300} s`);
   return parts.join('; ');
 }
 
@@ -193,7 +193,7 @@ function ChannelForm({ id, initial, secretsSet, onDone, onCancel }: {
   const input = (name: string, label: string, props: Record<string, unknown> = {}) => (
     <label>{label}<input name={name} value={field(name)} onChange={(e) => setField(name, e.target.value)} {...props} /></label>
   );
-  const kind = KINDS.find((k) => k.kind === d.kind) ?? KINDS[0];
+  const secretNames = KINDS.find((k) => k.kind === d.kind)?.secrets ?? [];
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -235,7 +235,7 @@ function ChannelForm({ id, initial, secretsSet, onDone, onCancel }: {
         <fieldset>
           <legend>Secrets (write-only)</legend>
           <div className="row wrap">
-            {kind.secrets.map((s) => (
+            {secretNames.map((s) => (
               <label key={s}>{s} <span className="muted small">({secretsSet[s] && d.kind === initial.kind ? 'set; leave empty to keep' : 'unset'})</span>
                 <input name={`secret-${s}`} type="password" autoComplete="off" value={d.secrets[s] ?? ''} onChange={(e) => setD({ ...d, secrets: { ...d.secrets, [s]: e.target.value } })} /></label>
             ))}
