@@ -141,18 +141,6 @@ pub fn http_url(field: &'static str, text: &str) -> Result<String, DomainError> 
     Ok(text.trim_end_matches('/').to_string())
 }
 
-fn plain(field: &'static str, text: &str, max: usize) -> Result<String, DomainError> {
-    let t = text.trim();
-    if t.is_empty() || t.len() > max || t.chars().any(char::is_control) {
-        return Err(DomainError::new(
-            field,
-            t,
-            format!("expected 1 to {max} characters without control characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
-
 fn exact(
     field: &'static str,
     text: &str,
@@ -285,6 +273,17 @@ impl Secrets {
     /// that are not secrets of this kind are ignored. A required secret may stay unset (the
     /// channel is then shown with it unset and its deliveries fail naming it).
     pub fn updated(&self, kind: ChannelKind, update: &SecretUpdate) -> Result<Self, DomainError> {
+        // Every given value must be well-formed, even one this kind ignores.
+        if let Some((name, _)) = update
+            .iter()
+            .find(|(_, v)| v.as_deref().is_some_and(|v| !check::secret(v)))
+        {
+            return Err(DomainError::new(
+                "secrets",
+                name,
+                "expected 1 to 2048 characters without control characters",
+            ));
+        }
         let known = kind.secrets();
         let mut out = BTreeMap::new();
         for (name, _) in known {
@@ -295,13 +294,6 @@ impl Secrets {
                 None => {}
                 Some(None) => {
                     out.remove(*name);
-                }
-                Some(Some(v)) if !check::secret(v) => {
-                    return Err(DomainError::new(
-                        "secrets",
-                        name,
-                        "expected 1 to 2048 characters without control characters",
-                    ));
                 }
                 Some(Some(v)) => {
                     out.insert((*name).to_string(), v.clone());
@@ -333,9 +325,19 @@ pub struct Channel {
     pub updated_at: i64,
 }
 
-/// A channel's name: 1 to 100 characters without control characters, trimmed.
+/// A channel's name: 1 to 100 characters without control characters, not starting or ending
+/// with a blank (the pattern of the API's schema).
 pub fn channel_name(text: &str) -> Result<String, DomainError> {
-    plain("name", text, 100)
+    let edges_ok = text.chars().next().is_some_and(|c| !c.is_whitespace())
+        && text.chars().last().is_some_and(|c| !c.is_whitespace());
+    if !edges_ok || text.chars().count() > 100 || text.chars().any(char::is_control) {
+        return Err(DomainError::new(
+            "name",
+            text,
+            "expected 1 to 100 characters without control characters, not starting or ending with a blank",
+        ));
+    }
+    Ok(text.to_string())
 }
 
 #[cfg(test)]
