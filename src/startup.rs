@@ -25,6 +25,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
@@ -33,6 +34,7 @@ use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::notifications::{NotificationError, NotificationService};
 use crate::services::rollups::RollupStore;
@@ -179,6 +181,13 @@ impl Application {
         ));
         let fail2ban_status = Arc::new(Fail2banStatus::new(fail2ban.clone(), Arc::clone(&events)));
         let top_offenders = Arc::new(TopOffenders::new(pool.clone(), Arc::clone(&rollups)));
+        let exporter = Arc::new(MetricsExporter::new(
+            Arc::clone(&metrics),
+            Arc::clone(&fail2ban_status),
+            Arc::clone(&history),
+            Arc::clone(&rollups),
+            Arc::clone(&events),
+        ));
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
             fail2ban.clone(),
@@ -203,6 +212,7 @@ impl Application {
             jobs.clone(),
             Arc::clone(&scheduler_running),
         ));
+        let live_streams = Arc::new(LiveStreams::new(Arc::clone(&events)));
         let state = AppState {
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
@@ -226,6 +236,8 @@ impl Application {
             notifications,
             events,
             fail2ban_status,
+            exporter,
+            live_streams,
         };
         crate::tasks::register_all(&scheduler, &state)
             .await
@@ -235,6 +247,7 @@ impl Application {
         let mut background = vec![
             tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
             tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
+            tokio::spawn(first_status_poll(Arc::clone(&state.fail2ban_status))),
             tokio::spawn(publish_geo_reload_failures(
                 state.geo.reload_failures(),
                 Arc::clone(&state.events),
@@ -291,7 +304,11 @@ impl Application {
             background,
             ..
         } = self;
-        let signals = tokio::spawn(stop_on_signal(server.handle(), signals));
+        let signals = tokio::spawn(stop_on_signal(
+            server.handle(),
+            signals,
+            Arc::clone(&state.live_streams),
+        ));
         let result = server.await;
         signals.abort();
         tracing::info!("HTTP server stopped; running shutdown steps");
@@ -350,8 +367,13 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
     Ok(server)
 }
 
-/// SIGINT and SIGTERM both mean a graceful stop.
-async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
+/// SIGINT and SIGTERM both mean a graceful stop. Live event streams end first: they never
+/// finish by themselves and would hold the drain until its timeout.
+async fn stop_on_signal(
+    handle: ServerHandle,
+    signals: Option<StopSignals>,
+    live_streams: Arc<LiveStreams>,
+) {
     let Some(StopSignals { mut term, mut int }) = signals else {
         return;
     };
@@ -359,6 +381,7 @@ async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {
         _ = term.recv() => tracing::info!("SIGTERM received; stopping gracefully"),
         _ = int.recv() => tracing::info!("SIGINT received; stopping gracefully"),
     }
+    live_streams.close_all();
     handle.stop(true).await;
 }
 
@@ -370,6 +393,12 @@ async fn warm_geo_cache(geo: Arc<GeoCache>) {
         Ok(n) => tracing::info!(loaded = n, "geo cache warmed from the database"),
         Err(e) => tracing::error!(error = %e, "cannot warm the geo cache from the database"),
     }
+}
+
+/// The status poll's baseline at once, so `/metrics` has fail2ban's series before the job's
+/// first tick.
+async fn first_status_poll(status: Arc<Fail2banStatus>) {
+    status.poll().await;
 }
 
 /// Refused MMDB reloads become `mmdb_reload_failed` events.

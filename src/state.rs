@@ -14,6 +14,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
+use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_status::Fail2banStatus;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
@@ -22,6 +23,7 @@ use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
+use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::notifications::NotificationService;
 use crate::services::server_settings::ServerSettingsService;
@@ -55,6 +57,10 @@ pub struct AppState {
     pub events: Arc<EventBus>,
     /// The latest fail2ban status poll (jails, counters, online).
     pub fail2ban_status: Arc<Fail2banStatus>,
+    /// `/metrics` beyond the registry: fail2ban exporter series and BanGUI's own.
+    pub exporter: Arc<MetricsExporter>,
+    /// The SSE streams of the event bus (open count, limits, close on shutdown).
+    pub live_streams: Arc<LiveStreams>,
 }
 
 impl AppState {

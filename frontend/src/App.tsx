@@ -6,6 +6,7 @@ import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { api, setRedirectHandler } from './api/client';
+import { connectLiveUpdates, useLiveStatus } from './api/live';
 import { createQueryClient, queries, useApi } from './api/queries';
 import type { Role } from './api/types';
 import { AuthProvider, useAuth } from './auth';
@@ -33,6 +34,15 @@ function RedirectBridge() {
       nav(to, { replace: true, state: to === '/login' ? { from: window.location.pathname + window.location.search } : undefined });
     });
   }, [nav, auth]);
+  return null;
+}
+
+/** The live event stream while someone is signed in (one per tab, across page changes). */
+function LiveUpdates() {
+  const auth = useAuth();
+  const client = useQueryClient();
+  const signedIn = !!auth.session;
+  useEffect(() => (signedIn ? connectLiveUpdates(client) : undefined), [signedIn, client]);
   return null;
 }
 
@@ -68,6 +78,7 @@ function Shell({ children }: { children: ReactNode }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const health = useApi(queries.health());
+  const live = useLiveStatus();
   const unreachable = isNetworkError(health.error);
   const h = unreachable ? null : health.data;
   const role = auth.session?.role;
@@ -118,6 +129,7 @@ function Shell({ children }: { children: ReactNode }) {
         {h && h.fail2ban.state === 'offline' && <> · fail2ban offline at <code>{h.fail2ban.socket}</code></>}
         {h && h.fail2ban.state === 'online' && <> · fail2ban online</>}
         {h && h.geoip.state !== 'loaded' && <> · GeoIP {h.geoip.state}</>}
+        <span data-testid="live-status"> · {live ? 'live updates' : 'updates by polling'}</span>
       </footer>
     </div>
   );
@@ -127,6 +139,7 @@ export function AppRoutes() {
   return (
     <>
       <RedirectBridge />
+      <LiveUpdates />
       <Routes>
         <Route path="/setup" element={<SetupPage />} />
         <Route path="/login" element={<LoginPage />} />

@@ -183,7 +183,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         key: "notifications.queue_capacity",
         env: "BANGUI_NOTIFICATIONS_QUEUE_CAPACITY",
         default: "1000",
-        help: "Notification messages waiting for delivery at most; when full, the oldest digest is dropped (counted in notifications_dropped_total).",
+        help: "Notification messages waiting for delivery at most; when full, the oldest digest is dropped (counted in bangui_notifications_dropped_total).",
     },
     SettingSpec {
         key: "notifications.max_attempts",

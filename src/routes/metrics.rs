@@ -9,7 +9,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(metrics);
 }
 
-/// Prometheus text exposition of the geo and HTTP metrics (public, for scrapers).
+/// Prometheus text exposition (public, for scrapers): the fail2ban exporter's `f2b_*` series
+/// from the last status poll, BanGUI's archive, event, notification, geo, job and HTTP series.
 #[utoipa::path(tag = "metrics", security(()),
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
@@ -17,5 +18,5 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     state.geo.refresh_gauges();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.exporter.render())
 }

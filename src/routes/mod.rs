@@ -21,6 +21,7 @@ pub mod auth;
 pub mod bans;
 pub mod body;
 pub mod dashboard;
+pub mod events;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
@@ -70,6 +71,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(notifications::configure)
+                        .configure(events::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

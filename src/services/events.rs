@@ -18,12 +18,13 @@
 //! Publishing never blocks and never fails: with no reader the event only enters the ring.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::Utc;
 use tokio::sync::broadcast;
 
-use crate::domain::event::{Event, EventKind};
+use crate::domain::event::{Event, EventKind, EventType};
 
 /// Events kept for resumption.
 pub const RING_CAPACITY: usize = 4_096;
@@ -39,6 +40,8 @@ pub struct EventBus {
     inner: Mutex<Ring>,
     live: broadcast::Sender<Arc<Event>>,
     ring_capacity: usize,
+    /// Events published per type, in the order of `EventType::ALL`.
+    published: [AtomicU64; EventType::ALL.len()],
 }
 
 struct Ring {
@@ -102,6 +105,7 @@ impl EventBus {
             }),
             live,
             ring_capacity: ring_capacity.max(1),
+            published: Default::default(),
         }
     }
 
@@ -124,6 +128,12 @@ impl EventBus {
     }
 
     fn push(&self, ring: &mut Ring, kind: EventKind) -> u64 {
+        let t = kind.event_type();
+        if let Some(i) = EventType::ALL.iter().position(|x| *x == t)
+            && let Some(n) = self.published.get(i)
+        {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         let id = ring.next_id;
         ring.next_id += 1;
         let event = Arc::new(Event {
@@ -181,6 +191,15 @@ impl EventBus {
     /// The id of the newest event, if any was published.
     pub fn newest_id(&self) -> Option<u64> {
         self.ring().events.back().map(|e| e.id)
+    }
+
+    /// Events published since start, per type (every type, zeros included).
+    pub fn published(&self) -> Vec<(EventType, u64)> {
+        EventType::ALL
+            .iter()
+            .zip(&self.published)
+            .map(|(t, n)| (*t, n.load(Ordering::Relaxed)))
+            .collect()
     }
 
     /// Live subscribers right now.

@@ -34,9 +34,10 @@ pub struct StatusSnapshot {
     pub polled_at: Option<i64>,
     /// Counters of each running jail (of the last poll that reached fail2ban).
     pub jails: BTreeMap<String, JailCounters>,
-    /// Errors met by the polls since start: the socket did not answer, or a jail's status
-    /// could not be read.
-    pub socket_errors: u64,
+    /// Polls since start that could not connect to the socket (refused, missing, denied).
+    pub connect_errors: u64,
+    /// Commands since start that connected but failed (timeout, unreadable reply, refused).
+    pub request_errors: u64,
     /// Polls in a row that did not reach fail2ban.
     pub failed_polls: u32,
 }
@@ -74,7 +75,7 @@ impl Fail2banStatus {
             ..before.as_ref().clone()
         };
         match self.read_jails().await {
-            Ok((jails, errors)) => {
+            Ok((jails, request_errors)) => {
                 if before.online == Some(false) {
                     let version = self.fail2ban.version().await.ok();
                     self.events.publish(EventKind::Fail2banOnline { version });
@@ -84,11 +85,15 @@ impl Fail2banStatus {
                 }
                 next.online = Some(true);
                 next.jails = jails;
-                next.socket_errors += errors;
+                next.request_errors += request_errors;
                 next.failed_polls = 0;
             }
             Err(e) => {
-                next.socket_errors += 1;
+                if is_connect_error(&e) {
+                    next.connect_errors += 1;
+                } else {
+                    next.request_errors += 1;
+                }
                 next.failed_polls = before.failed_polls.saturating_add(1);
                 let busy = matches!(e, Fail2banError::Timeout { .. }) && next.failed_polls < 2;
                 if !busy {
@@ -117,7 +122,11 @@ impl Fail2banStatus {
                 Ok(jail) => match self.fail2ban.jail_counters(&jail).await {
                     Ok(c) => Some(c),
                     Err(Fail2banError::UnknownJail(_)) => continue, // stopped meanwhile
-                    Err(e) if is_offline(&e) => return Err(e),
+                    Err(e)
+                        if is_connect_error(&e) || matches!(e, Fail2banError::Timeout { .. }) =>
+                    {
+                        return Err(e);
+                    }
                     Err(e) => {
                         tracing::warn!(jail = name, error = %e, "cannot read a jail's counters");
                         None
@@ -154,11 +163,9 @@ impl Fail2banStatus {
     }
 }
 
-fn is_offline(e: &Fail2banError) -> bool {
+fn is_connect_error(e: &Fail2banError) -> bool {
     matches!(
         e,
-        Fail2banError::Offline { .. }
-            | Fail2banError::PermissionDenied { .. }
-            | Fail2banError::Timeout { .. }
+        Fail2banError::Offline { .. } | Fail2banError::PermissionDenied { .. }
     )
 }

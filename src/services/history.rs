@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
@@ -73,6 +74,8 @@ pub struct HistorySync {
     retention_days: u32,
     writer: WriterLock,
     events: Arc<EventBus>,
+    /// When the last successful run started (epoch seconds, 0: none yet).
+    last_success_start: AtomicI64,
     /// fail2ban's database: the path (asked once, kept while fail2ban is down) and its reader.
     reader: Mutex<Option<(PathBuf, Fail2banDb)>>,
 }
@@ -99,6 +102,7 @@ impl HistorySync {
             retention_days,
             writer,
             events,
+            last_success_start: AtomicI64::new(0),
             reader: Mutex::new(None),
         }
     }
@@ -116,8 +120,21 @@ impl HistorySync {
         }
     }
 
+    /// When the last successful sync run started (epoch seconds): every row fail2ban wrote
+    /// before it is archived. `None` before the first success.
+    pub fn last_success_start(&self) -> Option<i64> {
+        Some(self.last_success_start.load(Ordering::Acquire)).filter(|t| *t > 0)
+    }
+
     /// Copies every new row and applies the retention; returns how many rows were added.
     pub async fn sync_once(&self) -> Result<u64, SyncError> {
+        let started_at = db::now_epoch();
+        let added = self.sync_run().await?;
+        self.last_success_start.store(started_at, Ordering::Release);
+        Ok(added)
+    }
+
+    async fn sync_run(&self) -> Result<u64, SyncError> {
         let mut guard = self.reader.lock().await;
         if guard.is_none() {
             let path = self.database_path().await?;

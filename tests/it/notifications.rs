@@ -258,10 +258,10 @@ async fn a_receiver_answering_500_gets_the_same_message_again_until_it_accepts_i
 
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains("notifications_sent_total{kind=\"webhook\"} 1"),
+        metrics.contains("bangui_notifications_sent_total{channel=\"webhook\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("notifications_failed_total{kind=\"webhook\"} 2"));
+    assert!(metrics.contains("bangui_notifications_failed_total{channel=\"webhook\"} 2"));
     app.stop().await;
 }
 
@@ -281,7 +281,7 @@ async fn a_message_is_dead_lettered_after_the_last_attempt() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(hook.received().len(), 3, "no attempt after the last");
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("notifications_dead_letter_total{kind=\"webhook\"} 1"));
+    assert!(metrics.contains("bangui_notifications_dead_letter_total{channel=\"webhook\"} 1"));
     app.stop().await;
 }
 

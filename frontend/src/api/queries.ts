@@ -2,9 +2,12 @@
 // components asking for the same data share one request), refreshes on an interval only while
 // the tab is visible, a refetch when the tab comes back, and no retry of answers that cannot
 // change by retrying (4xx). This module owns the query client's defaults, the query keys and the
-// refresh intervals; pages ask for data with `useApi(queries.x(...))`.
+// refresh intervals; pages ask for data with `useApi(queries.x(...))`. While the live event
+// stream is open (`./live`), events invalidate what they change and these intervals slow to a
+// safety net; without it they poll as written.
 import { keepPreviousData, QueryClient, queryOptions, useQuery, useQueryClient, type QueryKey, type UseQueryOptions } from '@tanstack/react-query';
 import { api, ApiError, type Filters } from './client';
+import { pollEvery } from './live';
 
 /** Refresh intervals, shown to the user next to the data they refresh. */
 export const STATUS_POLL_MS = 10_000;
@@ -40,19 +43,19 @@ const keepWhileLoading = { placeholderData: keepPreviousData } as const;
 /** Query keys and fetchers, one entry per backend read. */
 export const queries = {
   health: () => queryOptions({ queryKey: ['health'], queryFn: api.health, refetchInterval: HEALTH_POLL_MS, retry: false }),
-  status: () => queryOptions({ queryKey: ['dashboard', 'status'], queryFn: api.status, refetchInterval: STATUS_POLL_MS }),
+  status: () => queryOptions({ queryKey: ['dashboard', 'status'], queryFn: api.status, refetchInterval: pollEvery(STATUS_POLL_MS) }),
   bans: (q: Filters & { page: number; page_size: number; country: string | null }) =>
-    queryOptions({ queryKey: ['dashboard', 'bans', q], queryFn: () => api.bans(q), refetchInterval: BANS_POLL_MS, ...keepWhileLoading }),
+    queryOptions({ queryKey: ['dashboard', 'bans', q], queryFn: () => api.bans(q), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
   byCountry: (f: Filters) =>
-    queryOptions({ queryKey: ['dashboard', 'by-country', f.range, f.origin], queryFn: () => api.byCountry(f), refetchInterval: BANS_POLL_MS, ...keepWhileLoading }),
+    queryOptions({ queryKey: ['dashboard', 'by-country', f.range, f.origin], queryFn: () => api.byCountry(f), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
   trend: (f: AggregateFilters) =>
-    queryOptions({ queryKey: ['dashboard', 'trend', f.range, f.origin, f.country ?? null], queryFn: () => api.trend(f), refetchInterval: BANS_POLL_MS, ...keepWhileLoading }),
+    queryOptions({ queryKey: ['dashboard', 'trend', f.range, f.origin, f.country ?? null], queryFn: () => api.trend(f), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
   byJail: (f: AggregateFilters) =>
-    queryOptions({ queryKey: ['dashboard', 'by-jail', f.range, f.origin, f.country ?? null], queryFn: () => api.byJail(f), refetchInterval: BANS_POLL_MS, ...keepWhileLoading }),
-  jails: () => queryOptions({ queryKey: ['jails'], queryFn: api.jails, refetchInterval: STATUS_POLL_MS }),
+    queryOptions({ queryKey: ['dashboard', 'by-jail', f.range, f.origin, f.country ?? null], queryFn: () => api.byJail(f), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
+  jails: () => queryOptions({ queryKey: ['jails'], queryFn: api.jails, refetchInterval: pollEvery(STATUS_POLL_MS) }),
   jail: (name: string) => queryOptions({ queryKey: ['jails', name], queryFn: () => api.jail(name) }),
   jailBanned: (name: string, q: { page: number; page_size: number; search?: string }) =>
-    queryOptions({ queryKey: ['jails', name, 'banned', q], queryFn: () => api.jailBanned(name, q), refetchInterval: BANS_POLL_MS, ...keepWhileLoading }),
+    queryOptions({ queryKey: ['jails', name, 'banned', q], queryFn: () => api.jailBanned(name, q), refetchInterval: pollEvery(BANS_POLL_MS), ...keepWhileLoading }),
   users: () => queryOptions({ queryKey: ['users'], queryFn: api.users }),
   tokens: () => queryOptions({ queryKey: ['tokens'], queryFn: api.tokens }),
   audit: (page: number, pageSize: number) =>

@@ -232,6 +232,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events (bans, unbans, jail and fail2ban status changes, failures) as server-sent
+         *     events, filtered by the caller's role. Resumes after `Last-Event-ID`; starts with a `reset`
+         *     event when events after it are no longer held. Each `data:` is an `Event`.
+         */
+        get: operations["stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/geo/lookup/{ip}": {
         parameters: {
             query?: never;
@@ -866,7 +887,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus text exposition of the geo and HTTP metrics (public, for scrapers). */
+        /**
+         * Prometheus text exposition (public, for scrapers): the fail2ban exporter's `f2b_*` series
+         *     from the last status poll, BanGUI's archive, event, notification, geo, job and HTTP series.
+         */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -918,6 +942,35 @@ export interface components {
          * @enum {string}
          */
         AuthKind: "session" | "token";
+        /** @description One ban as the archive recorded it. */
+        BanEvent: {
+            /** Format: int32 */
+            asn?: number | null;
+            /**
+             * Format: int64
+             * @description How often fail2ban has banned this address (its `bancount`, 1 for a first ban).
+             */
+            bancount: number;
+            /**
+             * Format: int64
+             * @description Seconds; -1 is permanent.
+             */
+            bantime: number;
+            /** @description ISO country code, when the address was geolocated. */
+            country?: string | null;
+            /** @description The fail2ban host (`local` for the one this process talks to). */
+            host: string;
+            /** @example 203.0.113.7 */
+            ip: string;
+            jail: string;
+            /** @example selfblock */
+            origin: string;
+            /**
+             * Format: date-time
+             * @description When fail2ban banned it (RFC 3339 UTC).
+             */
+            time: string;
+        };
         BanOutcome: {
             ip: string;
             jail: string;
@@ -1090,6 +1143,67 @@ export interface components {
             error_code: string;
             /** @description A sentence for people. */
             message: string;
+        };
+        /**
+         * @description One published event: the bus's id (increasing within the process; the SSE `id:`), when it
+         *     was published, and what happened.
+         */
+        Event: components["schemas"]["EventKind"] & {
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the event was published (RFC 3339 UTC).
+             */
+            published_at: string;
+        };
+        /** @description What happened. Serialised with its type as `"type"` (`"ban"`, `"jail_started"`, …). */
+        EventKind: (components["schemas"]["BanEvent"] & {
+            /** @enum {string} */
+            type: "ban";
+        }) | (components["schemas"]["UnbanEvent"] & {
+            /** @enum {string} */
+            type: "unban";
+        }) | {
+            jail: string;
+            /** @enum {string} */
+            type: "jail_started";
+        } | {
+            jail: string;
+            /** @enum {string} */
+            type: "jail_stopped";
+        } | {
+            error: string;
+            /** @enum {string} */
+            type: "fail2ban_offline";
+        } | {
+            /** @enum {string} */
+            type: "fail2ban_online";
+            version?: string | null;
+        } | {
+            error: string;
+            /** @description The blocklist's name or URL as configured. */
+            list: string;
+            /** @enum {string} */
+            type: "blocklist_import_failed";
+        } | {
+            /** @description Which database: `country` or `asn`. */
+            database: string;
+            error: string;
+            /** @enum {string} */
+            type: "mmdb_reload_failed";
+        } | {
+            actor: string;
+            /** @description What changed, e.g. `jail sshd` or `server loglevel`. */
+            change: string;
+            /** @enum {string} */
+            type: "config_applied";
+        } | {
+            actor: string;
+            change: string;
+            reason: string;
+            /** @enum {string} */
+            type: "config_rolled_back";
         };
         FlushResult: {
             result: string;
@@ -1564,6 +1678,24 @@ export interface components {
         UnbanAllResponse: {
             /** Format: int64 */
             count: number;
+        };
+        /** @description A lifted ban: one address in one jail, or every ban at once (`ip` and `jail` both `None`). */
+        UnbanEvent: {
+            host: string;
+            /**
+             * @description The address; `None` when every ban was lifted at once.
+             * @example 203.0.113.7
+             */
+            ip?: string | null;
+            /** @description The jail; `None` when the lift covered every jail. */
+            jail?: string | null;
+            /** @description `bangui:<user>` for an unban through BanGUI, `fail2ban` for one found by the detector. */
+            lifted_by: string;
+            /**
+             * Format: date-time
+             * @description When the lift happened or was noticed (RFC 3339 UTC).
+             */
+            time: string;
         };
         UnbanOutcome: {
             ip: string;
@@ -2287,6 +2419,58 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stream: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event id (what `Last-Event-ID` carries; the header wins). */
+                last_event_id?: number | null;
+            };
+            header?: {
+                /** @description The last event id received (sent by EventSource when it reconnects) */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of `Event`s (`id:`, `event:` = type, `data:` = JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Event"];
+                };
+            };
+            /** @description Last-Event-ID or last_event_id is not an event id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many open streams */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

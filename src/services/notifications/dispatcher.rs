@@ -117,10 +117,12 @@ impl Dispatcher {
         let dropped = self.with_queue(|q| q.push(job));
         self.wake.notify_one();
         if let Some(old) = dropped {
-            self.counters
-                .dropped
-                .with_label_values(&["queue_full"])
-                .inc();
+            if let Some(channel) = self.channels.get(old.channel_id) {
+                self.counters
+                    .dropped
+                    .with_label_values(&[channel.config.kind().as_str()])
+                    .inc();
+            }
             tracing::warn!(
                 channel = old.channel_id,
                 kind = old.message.kind(),
@@ -204,6 +206,7 @@ impl Dispatcher {
                 let error = e.to_string();
                 if job.attempts >= self.policy.max_attempts {
                     self.counters.dead_letters.with_label_values(&[kind]).inc();
+                    self.counters.dropped.with_label_values(&[kind]).inc();
                     tracing::warn!(
                         channel = channel.id,
                         attempts = job.attempts,

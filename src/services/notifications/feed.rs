@@ -1,7 +1,7 @@
 //! The feeder task: reads the internal event stream (`services::events`) and hands each event,
 //! as a [`Notice`], to the router. It waits for the router (bounded channel) rather than drop
 //! notices; if the router falls so far behind that the event bus's live buffer overflows, the
-//! missed events are counted in `notifications_dropped_total{reason="events_missed"}`.
+//! missed events are counted in `bangui_notifications_input_dropped_total{reason="events_missed"}`.
 //!
 //! Bans carry no repeat count here: fail2ban's own `bancount` grows only with
 //! `bantime.increment`, so the router counts the address's bans in the archive when a channel's

@@ -120,7 +120,7 @@ impl NotificationService {
             tokio::spawn(feed::run(
                 events.subscribe(),
                 input.clone(),
-                counters.dropped.clone(),
+                counters.input_dropped.clone(),
             )),
         ];
         Ok((
@@ -140,7 +140,7 @@ impl NotificationService {
     pub fn publish(&self, notice: Notice) {
         if self.input.try_send(notice).is_err() {
             self.counters
-                .dropped
+                .input_dropped
                 .with_label_values(&["router_full"])
                 .inc();
         }

@@ -1,6 +1,11 @@
 //! Prometheus metrics of the process, owned by one [`Metrics`] value built at start-up and
 //! shared through the application state (no global registry). It defines the metric families
 //! and renders the text format; it does not decide when something is counted.
+//!
+//! Series whose labels follow a snapshot (the fail2ban exporter's `f2b_*`, bans by country)
+//! are built per scrape by [`families`] and passed to [`Metrics::render_with`].
+
+pub mod families;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
@@ -17,6 +22,10 @@ pub struct GeoLookupCounters {
     pub ipapi_error: IntCounter,
 }
 
+/// The `channel` label values of the notification counters.
+pub const NOTIFICATION_CHANNELS: [&str; 6] =
+    ["webhook", "ntfy", "chat", "matrix", "telegram", "email"];
+
 pub struct Metrics {
     registry: Registry,
     pub geo_lookups: GeoLookupCounters,
@@ -28,6 +37,19 @@ pub struct Metrics {
     pub geo_mmdb_build_epoch: IntGauge,
     /// Failed runs of background jobs, by job id.
     pub job_failures: IntCounterVec,
+    /// Notifications delivered, by channel type (`webhook`, `ntfy`, `chat`, `matrix`,
+    /// `telegram`, `email`: a bounded set; never a channel's name or URL).
+    pub notifications_sent: IntCounterVec,
+    /// Delivery attempts that failed, by channel type.
+    pub notifications_failed: IntCounterVec,
+    /// Notifications dropped before delivery (queue full, dead-lettered), by channel type.
+    pub notifications_dropped: IntCounterVec,
+    /// Rows in the history archive (set at scrape time).
+    pub archive_rows: IntGauge,
+    /// Seconds since the start of the last successful archive sync (set at scrape time; -1
+    /// before the first one): everything fail2ban wrote before that is archived.
+    pub archive_sync_lag: IntGauge,
+
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     /// Notification deliveries (issue 17).
@@ -98,8 +120,51 @@ impl Metrics {
             ),
             &["job"],
         )?;
+        let by_channel =
+            |name: &str, help: &str| IntCounterVec::new(Opts::new(name, help), &["channel"]);
+        let notifications_sent = by_channel(
+            "bangui_notifications_sent_total",
+            "Notifications delivered, by channel type.",
+        )?;
+        let notifications_failed = by_channel(
+            "bangui_notifications_failed_total",
+            "Notification delivery attempts that failed, by channel type.",
+        )?;
+        let notifications_dropped = by_channel(
+            "bangui_notifications_dropped_total",
+            "Notifications dropped before delivery (queue full or dead-lettered), by channel type.",
+        )?;
+        let archive_rows = IntGauge::new(
+            "bangui_archive_rows",
+            "Bans held in BanGUI's history archive.",
+        )?;
+        let archive_sync_lag = IntGauge::new(
+            "bangui_archive_sync_lag_seconds",
+            "Seconds since the start of the last successful archive sync (-1: none yet).",
+        )?;
+        // Every channel type shows 0 from the start, so `rate()` and alerts see the series
+        // before the first delivery.
+        for kind in NOTIFICATION_CHANNELS {
+            for counter in [
+                &notifications_sent,
+                &notifications_failed,
+                &notifications_dropped,
+            ] {
+                counter.with_label_values(&[kind]).reset();
+            }
+        }
+        registry.register(Box::new(notifications_sent.clone()))?;
+        registry.register(Box::new(notifications_failed.clone()))?;
+        registry.register(Box::new(notifications_dropped.clone()))?;
+        registry.register(Box::new(archive_rows.clone()))?;
+        registry.register(Box::new(archive_sync_lag.clone()))?;
         registry.register(Box::new(job_failures.clone()))?;
-        let notifications = NotificationCounters::register(&registry)?;
+        let notifications = NotificationCounters::register(
+            &registry,
+            &notifications_sent,
+            &notifications_failed,
+            &notifications_dropped,
+        )?;
         registry.register(Box::new(lookups.clone()))?;
         registry.register(Box::new(geo_lookup_duration.clone()))?;
         registry.register(Box::new(geo_cache_entries.clone()))?;
@@ -118,6 +183,11 @@ impl Metrics {
             geo_mmdb_reload_failure: reloads.with_label_values(&["failure"]),
             geo_mmdb_build_epoch,
             job_failures,
+            notifications_sent,
+            notifications_failed,
+            notifications_dropped,
+            archive_rows,
+            archive_sync_lag,
             http_requests,
             http_duration,
             notifications,
@@ -136,13 +206,27 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition of every registered metric.
     pub fn render(&self) -> String {
+        self.render_with(Vec::new(), "")
+    }
+
+    /// The registered metrics followed by `extra` families built for this scrape, then
+    /// `extra_text` (already in the text format).
+    pub fn render_with(
+        &self,
+        extra: Vec<prometheus::proto::MetricFamily>,
+        extra_text: &str,
+    ) -> String {
+        let mut all = self.registry.gather();
+        all.extend(extra);
         let mut out = Vec::new();
-        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+        if let Err(e) = TextEncoder::new().encode(&all, &mut out) {
             tracing::error!(error = %e, "cannot encode metrics");
         }
-        String::from_utf8(out).unwrap_or_default()
+        let mut text = String::from_utf8(out).unwrap_or_default();
+        text.push_str(extra_text);
+        text
     }
 }
 
@@ -175,56 +259,59 @@ mod tests {
     }
 }
 
-/// Counters of the notification dispatcher, labelled by channel kind (a fixed set).
+/// The notification pipeline's handles: the per-channel-type counters above plus its own
+/// dead-letter counter, input drops and queue depth.
 #[derive(Clone)]
 pub struct NotificationCounters {
-    /// Messages a receiver accepted.
+    /// Messages a receiver accepted, by channel type.
     pub sent: IntCounterVec,
-    /// Failed attempts (each retry counts).
+    /// Failed attempts (each retry counts), by channel type.
     pub failed: IntCounterVec,
-    /// Messages given up after the last attempt.
-    pub dead_letters: IntCounterVec,
-    /// Messages pushed out of the full queue, or notices the router could not take.
+    /// Messages dropped before delivery (pushed out of the full queue, or dead-lettered).
     pub dropped: IntCounterVec,
+    /// Messages given up after the last attempt, by channel type.
+    pub dead_letters: IntCounterVec,
+    /// Notices lost before the router (`router_full`, `events_missed`), by reason.
+    pub input_dropped: IntCounterVec,
     /// Messages waiting in the queue (retries included).
     pub queue_depth: IntGauge,
 }
 
 impl NotificationCounters {
-    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let vec = |name: &str, help: &str, label: &str| {
-            IntCounterVec::new(Opts::new(name, help), &[label])
-        };
+    fn register(
+        registry: &Registry,
+        sent: &IntCounterVec,
+        failed: &IntCounterVec,
+        dropped: &IntCounterVec,
+    ) -> Result<Self, prometheus::Error> {
         let out = Self {
-            sent: vec(
-                "notifications_sent_total",
-                "Notification messages accepted by the receiver, by channel kind.",
-                "kind",
+            sent: sent.clone(),
+            failed: failed.clone(),
+            dropped: dropped.clone(),
+            dead_letters: IntCounterVec::new(
+                Opts::new(
+                    "bangui_notifications_dead_letter_total",
+                    "Notifications given up after the last delivery attempt, by channel type.",
+                ),
+                &["channel"],
             )?,
-            failed: vec(
-                "notifications_failed_total",
-                "Failed notification delivery attempts, by channel kind.",
-                "kind",
-            )?,
-            dead_letters: vec(
-                "notifications_dead_letter_total",
-                "Notification messages given up after the last attempt, by channel kind.",
-                "kind",
-            )?,
-            dropped: vec(
-                "notifications_dropped_total",
-                "Notification messages dropped (queue full: oldest digest first; or router input full), by reason.",
-                "reason",
+            input_dropped: IntCounterVec::new(
+                Opts::new(
+                    "bangui_notifications_input_dropped_total",
+                    "Events that never reached the notification router, by reason.",
+                ),
+                &["reason"],
             )?,
             queue_depth: IntGauge::new(
-                "notifications_queue_depth",
-                "Notification messages waiting for delivery, retries included.",
+                "bangui_notifications_queue_depth",
+                "Notifications waiting for delivery, retries included.",
             )?,
         };
-        registry.register(Box::new(out.sent.clone()))?;
-        registry.register(Box::new(out.failed.clone()))?;
+        for kind in NOTIFICATION_CHANNELS {
+            out.dead_letters.with_label_values(&[kind]).reset();
+        }
         registry.register(Box::new(out.dead_letters.clone()))?;
-        registry.register(Box::new(out.dropped.clone()))?;
+        registry.register(Box::new(out.input_dropped.clone()))?;
         registry.register(Box::new(out.queue_depth.clone()))?;
         Ok(out)
     }
