@@ -71,12 +71,13 @@ pub struct ChannelBody {
     pub name: String,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    #[serde(deserialize_with = "crate::domain::notification::from_object")]
     pub config: ChannelConfig,
     /// New values (or null to clear) of the channel's secrets; absent ones keep their value,
     /// and names that are not secrets of the channel's kind are ignored.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::notification::from_object")]
     pub secrets: SecretsInput,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::notification::from_object")]
     pub rules: Rules,
 }
 

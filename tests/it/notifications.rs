@@ -144,6 +144,15 @@ async fn channels_are_for_admins_and_their_secrets_are_write_only() {
     );
     assert!(hook.received().is_empty(), "nothing unsigned goes out");
 
+    // Objects must be objects: serde would read a struct from an array of its fields.
+    let mut arrayed = webhook_channel(&hook.url, 60);
+    arrayed["name"] = json!("arrayed");
+    arrayed["secrets"] = json!([SECRET]);
+    let (status, refused) = app
+        .send_json(Method::POST, "/api/v1/notifications/channels", arrayed)
+        .await;
+    assert_eq!(status, 400, "{refused}");
+
     // Bad input names its field.
     let mut bad = webhook_channel("ftp://example.org", 60);
     bad["name"] = json!("other");

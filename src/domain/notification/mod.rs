@@ -11,6 +11,35 @@ pub mod notice;
 pub mod rules;
 pub mod schema;
 
+/// Reads a `T` only from a JSON object: serde would also read a struct (or an internally tagged
+/// enum) from an array of its fields, which the API's schema does not allow.
+pub fn from_object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    let object = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(D::Error::custom)
+}
+
+/// [`from_object`] for an optional field: `null` is `None`.
+pub fn from_optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? {
+        None => Ok(None),
+        Some(object) => serde_json::from_value(serde_json::Value::Object(object))
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
+}
+
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, ChatFlavor, SecretUpdate, Secrets, SmtpSecurity,
 };

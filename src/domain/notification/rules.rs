@@ -96,7 +96,7 @@ pub struct Rules {
     #[schema(minimum = 1, maximum = 1000000)]
     pub min_ban_count: u32,
     /// Held back during this UTC window and summarised when it ends.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::from_optional_object")]
     pub quiet_hours: Option<QuietHours>,
     /// At most one message per this many seconds; notices in between go out as one digest.
     #[serde(default = "default_interval")]
