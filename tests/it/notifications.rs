@@ -151,7 +151,8 @@ async fn channels_are_for_admins_and_their_secrets_are_write_only() {
     let (status, refused) = app
         .send_json(Method::POST, "/api/v1/notifications/channels", arrayed)
         .await;
-    assert_eq!(status, 400, "{refused}");
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error_code"], "validation_error");
 
     // Bad input names its field.
     let mut bad = webhook_channel("ftp://example.org", 60);
