@@ -351,3 +351,23 @@ impl From<crate::services::fail2ban_log::LogError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::notifications::NotificationError> for ApiError {
+    fn from(e: crate::services::notifications::NotificationError) -> Self {
+        use crate::services::notifications::NotificationError as N;
+        match e {
+            N::Invalid(d) => d.into(),
+            N::NotFound(_) => Self::not_found("channel_not_found", e.to_string()),
+            N::Duplicate(_) => Self::conflict("channel_exists", e.to_string()),
+            N::TooMany => Self::conflict("too_many_channels", e.to_string()),
+            N::Database(db) => db.into(),
+            N::Store(_) | N::Setup(_) => {
+                tracing::error!(error = %e, "notification store error");
+                Self::unavailable(
+                    "notifications_unavailable",
+                    "the notification channels could not be read; see the server log",
+                )
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod cors;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod fail2ban;

@@ -39,6 +39,7 @@ use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
+use crate::services::notifications::{NotificationError, NotificationService};
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
@@ -64,6 +65,8 @@ pub enum StartupError {
     Scheduler(String),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot start notifications: {0}")]
+    Notifications(#[from] NotificationError),
 }
 
 pub struct Application {
@@ -194,6 +197,15 @@ impl Application {
             Arc::clone(&geo),
             rollups,
         ));
+        // HTTPS for notification channels: rustls with the ring provider (the only one built).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (notifications, notification_tasks) = NotificationService::start(
+            pool.clone(),
+            &settings.notifications,
+            metrics.notifications.clone(),
+            &events,
+        )
+        .await?;
         let jobs = JobMonitor::new(metrics.job_failures.clone());
         let scheduler_running = Arc::new(AtomicBool::new(true));
         let health = Arc::new(HealthService::new(
@@ -239,6 +251,7 @@ impl Application {
             scheduler_running,
             jobs,
             health,
+            notifications,
             events,
             fail2ban_status,
             exporter,
@@ -249,7 +262,7 @@ impl Application {
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
         let watcher =
             MmdbWatcher::start(Arc::clone(&state.geo), state.settings.geoip.watch_debounce);
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(warm_geo_cache(Arc::clone(&state.geo))),
             tokio::spawn(reload_geo_on_sighup(Arc::clone(&state.geo))),
             tokio::spawn(first_status_poll(Arc::clone(&state.fail2ban_status))),
@@ -258,6 +271,7 @@ impl Application {
                 Arc::clone(&state.events),
             )),
         ];
+        background.extend(notification_tasks);
 
         let address = format!("{}:{}", state.settings.http.host, state.settings.http.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {

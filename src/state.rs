@@ -27,6 +27,7 @@ use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
+use crate::services::notifications::NotificationService;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     /// Outcomes of the background jobs' runs (for health and `/metrics`).
     pub jobs: JobMonitor,
     pub health: Arc<HealthService>,
+    /// Notification channels and their delivery pipeline.
+    pub notifications: Arc<NotificationService>,
     /// The event stream (bans, unbans, status changes, failures): publish and subscribe.
     pub events: Arc<EventBus>,
     /// The latest fail2ban status poll (jails, counters, online).

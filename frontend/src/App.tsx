@@ -21,6 +21,7 @@ import { IpPage } from './pages/IpPage';
 import { JailDetailPage } from './pages/JailDetail';
 import { JailsPage } from './pages/Jails';
 import { LoginPage } from './pages/Login';
+import { NotificationsPage } from './pages/Notifications';
 import { SetupPage } from './pages/Setup';
 import { UsersPage } from './pages/Users';
 
@@ -110,6 +111,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/config">Configuration</NavLink>
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
+            {hasRole(role, 'admin') && <NavLink to="/notifications">Notifications</NavLink>}
           </nav>
         )}
         {auth.session && <GlobalSearch />}
@@ -157,6 +159,7 @@ export function AppRoutes() {
         <Route path="/config" element={<Guard><ConfigPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
+        <Route path="/notifications" element={<Guard role="admin"><NotificationsPage /></Guard>} />
         <Route path="*" element={<Guard><NotFound /></Guard>} />
       </Routes>
     </>

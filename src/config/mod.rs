@@ -162,6 +162,26 @@ pub struct HistorySettings {
     pub retention_days: u32,
 }
 
+/// Delivery of notifications (channels and rules live in the database).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    #[serde(deserialize_with = "values::integer::<_, 10, 1_000_000, usize>")]
+    pub queue_capacity: usize,
+    #[serde(deserialize_with = "values::integer::<_, 1, 100, u32>")]
+    pub max_attempts: u32,
+    #[serde(
+        rename = "retry_base_milliseconds",
+        deserialize_with = "values::millis::<_, 10, 600_000>"
+    )]
+    pub retry_base: Duration,
+    #[serde(
+        rename = "timeout_seconds",
+        deserialize_with = "values::seconds::<_, 1, 300>"
+    )]
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
@@ -204,6 +224,7 @@ pub struct Settings {
     pub fail2ban: Fail2banSettings,
     pub geoip: GeoipSettings,
     pub history: HistorySettings,
+    pub notifications: NotificationSettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,

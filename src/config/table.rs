@@ -192,6 +192,30 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "Archived bans older than this many days are deleted.",
     },
     SettingSpec {
+        key: "notifications.queue_capacity",
+        env: "BANGUI_NOTIFICATIONS_QUEUE_CAPACITY",
+        default: "1000",
+        help: "Notification messages waiting for delivery at most; when full, the oldest digest is dropped (counted in bangui_notifications_dropped_total).",
+    },
+    SettingSpec {
+        key: "notifications.max_attempts",
+        env: "BANGUI_NOTIFICATIONS_MAX_ATTEMPTS",
+        default: "6",
+        help: "Delivery attempts per notification message before it is dead-lettered.",
+    },
+    SettingSpec {
+        key: "notifications.retry_base_milliseconds",
+        env: "BANGUI_NOTIFICATIONS_RETRY_BASE_MILLISECONDS",
+        default: "2000",
+        help: "First retry delay of a failed notification; it doubles per attempt (at most 10 minutes) with random jitter.",
+    },
+    SettingSpec {
+        key: "notifications.timeout_seconds",
+        env: "BANGUI_NOTIFICATIONS_TIMEOUT_SECONDS",
+        default: "10",
+        help: "Time limit of one notification delivery attempt (HTTP request or SMTP dialogue).",
+    },
+    SettingSpec {
         key: "session.secret",
         env: "BANGUI_SESSION_SECRET",
         default: "",

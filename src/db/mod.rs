@@ -129,6 +129,7 @@ pub mod config_recoveries;
 pub mod history;
 pub mod history_events;
 pub mod history_query;
+pub mod notifications;
 pub mod rollup;
 pub mod sessions;
 pub mod settings;

@@ -9,6 +9,7 @@ pub mod history_query;
 pub mod ip;
 pub mod jail;
 pub mod jail_config;
+pub mod notification;
 pub mod query;
 pub mod rollup;
 pub mod time;

@@ -24,7 +24,7 @@ pub struct GeoLookupCounters {
 
 /// The `channel` label values of the notification counters.
 pub const NOTIFICATION_CHANNELS: [&str; 6] =
-    ["webhook", "ntfy", "slack", "matrix", "telegram", "email"];
+    ["webhook", "ntfy", "chat", "matrix", "telegram", "email"];
 
 pub struct Metrics {
     registry: Registry,
@@ -37,7 +37,7 @@ pub struct Metrics {
     pub geo_mmdb_build_epoch: IntGauge,
     /// Failed runs of background jobs, by job id.
     pub job_failures: IntCounterVec,
-    /// Notifications delivered, by channel type (`webhook`, `ntfy`, `slack`, `matrix`,
+    /// Notifications delivered, by channel type (`webhook`, `ntfy`, `chat`, `matrix`,
     /// `telegram`, `email`: a bounded set; never a channel's name or URL).
     pub notifications_sent: IntCounterVec,
     /// Delivery attempts that failed, by channel type.
@@ -52,6 +52,8 @@ pub struct Metrics {
 
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    /// Notification deliveries (issue 17).
+    pub notifications: NotificationCounters,
 }
 
 impl Metrics {
@@ -157,6 +159,12 @@ impl Metrics {
         registry.register(Box::new(archive_rows.clone()))?;
         registry.register(Box::new(archive_sync_lag.clone()))?;
         registry.register(Box::new(job_failures.clone()))?;
+        let notifications = NotificationCounters::register(
+            &registry,
+            &notifications_sent,
+            &notifications_failed,
+            &notifications_dropped,
+        )?;
         registry.register(Box::new(lookups.clone()))?;
         registry.register(Box::new(geo_lookup_duration.clone()))?;
         registry.register(Box::new(geo_cache_entries.clone()))?;
@@ -182,6 +190,7 @@ impl Metrics {
             archive_sync_lag,
             http_requests,
             http_duration,
+            notifications,
         })
     }
 
@@ -247,5 +256,63 @@ mod tests {
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
+    }
+}
+
+/// The notification pipeline's handles: the per-channel-type counters above plus its own
+/// dead-letter counter, input drops and queue depth.
+#[derive(Clone)]
+pub struct NotificationCounters {
+    /// Messages a receiver accepted, by channel type.
+    pub sent: IntCounterVec,
+    /// Failed attempts (each retry counts), by channel type.
+    pub failed: IntCounterVec,
+    /// Messages dropped before delivery (pushed out of the full queue, or dead-lettered).
+    pub dropped: IntCounterVec,
+    /// Messages given up after the last attempt, by channel type.
+    pub dead_letters: IntCounterVec,
+    /// Notices lost before the router (`router_full`, `events_missed`), by reason.
+    pub input_dropped: IntCounterVec,
+    /// Messages waiting in the queue (retries included).
+    pub queue_depth: IntGauge,
+}
+
+impl NotificationCounters {
+    fn register(
+        registry: &Registry,
+        sent: &IntCounterVec,
+        failed: &IntCounterVec,
+        dropped: &IntCounterVec,
+    ) -> Result<Self, prometheus::Error> {
+        let out = Self {
+            sent: sent.clone(),
+            failed: failed.clone(),
+            dropped: dropped.clone(),
+            dead_letters: IntCounterVec::new(
+                Opts::new(
+                    "bangui_notifications_dead_letter_total",
+                    "Notifications given up after the last delivery attempt, by channel type.",
+                ),
+                &["channel"],
+            )?,
+            input_dropped: IntCounterVec::new(
+                Opts::new(
+                    "bangui_notifications_input_dropped_total",
+                    "Events that never reached the notification router, by reason.",
+                ),
+                &["reason"],
+            )?,
+            queue_depth: IntGauge::new(
+                "bangui_notifications_queue_depth",
+                "Notifications waiting for delivery, retries included.",
+            )?,
+        };
+        for kind in NOTIFICATION_CHANNELS {
+            out.dead_letters.with_label_values(&[kind]).reset();
+        }
+        registry.register(Box::new(out.dead_letters.clone()))?;
+        registry.register(Box::new(out.input_dropped.clone()))?;
+        registry.register(Box::new(out.queue_depth.clone()))?;
+        Ok(out)
     }
 }

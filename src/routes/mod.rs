@@ -30,6 +30,7 @@ pub mod health;
 pub mod history;
 pub mod jails;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod query;
 pub mod server;
@@ -71,6 +72,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(config::configure)
+                        .configure(notifications::configure)
                         .configure(events::configure)
                         .default_service(web::to(api_not_found)),
                 )

@@ -22,6 +22,7 @@ pub mod job_monitor;
 pub mod live_stream;
 pub mod login_limiter;
 pub mod map_settings;
+pub mod notifications;
 pub mod rollups;
 pub mod server_settings;
 pub mod top_offenders;

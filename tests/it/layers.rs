@@ -16,10 +16,14 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("telemetry", &["config"][..]),
         ("db", &["domain"][..]),
         ("fail2ban", &["domain"][..]),
+        // Outbound notification delivery (webhook, ntfy, chat, Matrix, Telegram, SMTP).
+        ("delivery", &["domain"][..]),
         ("geo", &["domain", "db", "config", "metrics"][..]),
         (
             "services",
-            &["domain", "db", "fail2ban", "geo", "config", "metrics"][..],
+            &[
+                "domain", "db", "fail2ban", "geo", "config", "metrics", "delivery",
+            ][..],
         ),
         // The HTTP edge: routes, their guards and the error contract.
         (
@@ -37,7 +41,9 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         // The composition root.
         (
             "state",
-            &["config", "services", "fail2ban", "geo", "metrics", "db"][..],
+            &[
+                "config", "services", "fail2ban", "geo", "metrics", "db", "delivery",
+            ][..],
         ),
         (
             "tasks",

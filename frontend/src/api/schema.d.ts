@@ -751,6 +751,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every notification channel. */
+        get: operations["list_channels"];
+        put?: never;
+        /** Creates a channel. */
+        post: operations["create_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One channel. */
+        get: operations["get_channel"];
+        /** Replaces a channel's name, configuration, rules and the secrets named in the body. */
+        put: operations["update_channel"];
+        post?: never;
+        /** Deletes a channel and its delivery log. */
+        delete: operations["delete_channel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/channels/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest rows of a channel's delivery log, newest first. */
+        get: operations["channel_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a test message through the channel now and reports the outcome. */
+        post: operations["test_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1142,9 +1213,107 @@ export interface components {
         ByJail: {
             jails: components["schemas"]["JailCount"][];
         };
+        /** @description A channel to create, or the full new state of one to replace. */
+        ChannelBody: {
+            config: components["schemas"]["ChannelConfig"];
+            enabled?: boolean;
+            /** @description 1 to 100 characters, unique. */
+            name: string;
+            rules?: components["schemas"]["Rules"];
+            /**
+             * @description New values (or null to clear) of the channel's secrets; absent ones keep their value,
+             *     and names that are not secrets of the channel's kind are ignored.
+             */
+            secrets?: components["schemas"]["SecretsInput"];
+        };
+        /** @description The public part of a channel's configuration, by kind. */
+        ChannelConfig: {
+            /** @enum {string} */
+            kind: "webhook";
+            url: string;
+        } | {
+            base_url: string;
+            /** @enum {string} */
+            kind: "ntfy";
+            topic: string;
+        } | {
+            flavor: components["schemas"]["ChatFlavor"];
+            /** @enum {string} */
+            kind: "chat";
+        } | {
+            homeserver: string;
+            /** @enum {string} */
+            kind: "matrix";
+            room_id: string;
+        } | {
+            api_base?: string;
+            chat_id: string;
+            /** @enum {string} */
+            kind: "telegram";
+        } | {
+            from: string;
+            host: string;
+            /** @enum {string} */
+            kind: "email";
+            /** Format: int32 */
+            port: number;
+            security: components["schemas"]["SmtpSecurity"];
+            to: string[];
+            username?: string | null;
+        };
+        /** @enum {string} */
+        ChannelKind: "webhook" | "ntfy" | "chat" | "matrix" | "telegram" | "email";
+        ChannelList: {
+            items: components["schemas"]["ChannelView"][];
+        };
+        /** @description A channel as the API shows it: secrets as set/unset only. */
+        ChannelView: {
+            config: components["schemas"]["ChannelConfig"];
+            created_at: string;
+            enabled: boolean;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ChannelKind"];
+            name: string;
+            rules: components["schemas"]["Rules"];
+            /** @description Each secret of this kind and whether it is set; values are never returned. */
+            secrets: {
+                [key: string]: boolean;
+            };
+            updated_at: string;
+        };
+        /**
+         * @description Which dialect of incoming webhook a chat channel speaks.
+         * @enum {string}
+         */
+        ChatFlavor: "slack" | "mattermost" | "discord";
         CreatedTokenView: components["schemas"]["TokenView"] & {
             /** @description The secret, shown only in this response. Send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        DeliveryList: {
+            items: components["schemas"]["DeliveryView"][];
+            /** @description Messages waiting in the dispatcher's queue (all channels, retries included). */
+            queued: number;
+        };
+        DeliveryView: {
+            /** Format: int64 */
+            attempts: number;
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `event`, `digest` or `test`. */
+            kind: string;
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description Notices the message stands for.
+             */
+            notices: number;
+            /** @description `queued`, `retrying`, `sent`, `failed` (test), `dead` or `dropped`. */
+            status: string;
+            summary: string;
+            updated_at: string;
         };
         /** @description What an edit would do, without doing it. */
         EditPreview: {
@@ -1567,6 +1736,11 @@ export interface components {
             role: components["schemas"]["Role"];
             username: string;
         };
+        /**
+         * @description What happened. The names are the ones rules list in `events`.
+         * @enum {string}
+         */
+        NoticeKind: "ban" | "unban" | "jail_started" | "jail_stopped" | "fail2ban_offline" | "fail2ban_online" | "blocklist_import_failed" | "mmdb_reload_failed" | "config_applied" | "config_rolled_back";
         OwnedTokenList: {
             items: components["schemas"]["OwnedTokenView"][];
         };
@@ -1592,6 +1766,11 @@ export interface components {
             jail_running: boolean;
             message: string;
         };
+        /** @description A daily window in UTC, `HH:MM` to `HH:MM`; it may wrap midnight (`22:00`–`07:00`). */
+        QuietHours: {
+            end: string;
+            start: string;
+        };
         /** @description Result of a re-resolve run: how many of the retried rows now have a country. */
         ReResolveOutcome: {
             resolved: number;
@@ -1602,6 +1781,40 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "operator" | "admin";
+        /** @description What reaches one channel and how often. */
+        Rules: {
+            countries?: string[];
+            /**
+             * Format: int32
+             * @description At most one message per this many seconds; notices in between go out as one digest.
+             */
+            digest_interval_seconds?: number;
+            /** @description Kinds of notice this channel receives (default: bans only). */
+            events?: components["schemas"]["NoticeKind"][];
+            jails?: string[];
+            /**
+             * Format: int32
+             * @description Bans are sent only from this many archived bans of the address on (1: every ban).
+             */
+            min_ban_count?: number;
+            quiet_hours?: null | components["schemas"]["QuietHours"];
+        };
+        /**
+         * @description Write-only secrets by name: webhook `signing_secret`, ntfy and Matrix `access_token`, chat
+         *     `webhook_url`, Telegram `bot_token`, e-mail `password`.
+         */
+        SecretsInput: {
+            /** @description New value, or null to clear; absent keeps the stored value. */
+            access_token?: string | null;
+            /** @description New value, or null to clear; absent keeps the stored value. */
+            bot_token?: string | null;
+            /** @description New value, or null to clear; absent keeps the stored value. */
+            password?: string | null;
+            /** @description New value, or null to clear; absent keeps the stored value. */
+            signing_secret?: string | null;
+            /** @description New value, or null to clear; absent keeps the stored value. */
+            webhook_url?: string | null;
+        };
         /** @description Server-wide settings. */
         ServerSettings: {
             dbfile?: string | null;
@@ -1681,6 +1894,21 @@ export interface components {
         };
         SetupStatus: {
             completed: boolean;
+        };
+        /**
+         * @description How the SMTP connection is secured.
+         * @enum {string}
+         */
+        SmtpSecurity: "starttls" | "tls" | "plain";
+        TestResult: {
+            delivered: boolean;
+            /**
+             * Format: int64
+             * @description The delivery log row of the test.
+             */
+            delivery_id: number;
+            /** @description Why delivery failed (no secrets in it). */
+            error?: string | null;
         };
         /** @description One ban of an IP's timeline with the log lines that caused it. */
         TimelineEntry: components["schemas"]["HistoryItem"] & {
@@ -4305,6 +4533,415 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description name taken, or 100 channels exist */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channel_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Newest rows to return (default 50, 1 to 500). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestResult"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

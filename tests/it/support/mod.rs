@@ -6,3 +6,4 @@
 pub mod app;
 pub mod fail2ban;
 pub mod mmdb;
+pub mod receivers;
