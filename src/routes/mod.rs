@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod bans;
+pub mod blocklists;
 pub mod body;
 pub mod dashboard;
 pub mod frontend;
@@ -66,6 +67,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(dashboard::configure)
                         .configure(history::configure)
                         .configure(bans::configure)
+                        .configure(blocklists::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
                         .default_service(web::to(api_not_found)),

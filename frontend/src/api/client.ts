@@ -3,6 +3,8 @@
 // routes the user to /setup (503 setup_required) or /login (401). It holds no UI state; pages call
 // the typed `api` functions below.
 import type {
+  BlocklistDeleted, BlocklistImportStarted, BlocklistLogList, BlocklistPreview, BlocklistRunList, BlocklistSource,
+  BlocklistSourceList, BlocklistSourceRequest,
   ActiveBans, AuditPage, BanPage, BanResponse, ByCountry, ByJail, CreatedToken, Health, IgnoreList, JailAction,
   JailBans, JailDetail, JailList, Lookup, MapSettings, Origin, Range, Role, Session, SetupStatus, Status, TokenList,
   Trend, UnbanAllResponse, UnbanResponse, User, UserList,
@@ -156,6 +158,17 @@ export const api = {
   updateUser: (id: number, patch: { role?: Role; password?: string }) =>
     request<User>(`/users/${id}`, { method: 'PATCH', body: patch }),
   deleteUser: (id: number) => request<void>(`/users/${id}`, { method: 'DELETE' }),
+
+  blocklists: () => request<BlocklistSourceList>('/blocklists'),
+  createBlocklist: (body: BlocklistSourceRequest) => request<BlocklistSource>('/blocklists', { method: 'POST', body }),
+  updateBlocklist: (id: number, body: BlocklistSourceRequest) =>
+    request<BlocklistSource>(`/blocklists/${id}`, { method: 'PUT', body }),
+  deleteBlocklist: (id: number) => request<BlocklistDeleted>(`/blocklists/${id}`, { method: 'DELETE' }),
+  previewBlocklist: (id: number) => request<BlocklistPreview>(`/blocklists/${id}/preview`, { method: 'POST' }),
+  importBlocklist: (id: number | null) =>
+    request<BlocklistImportStarted>(id === null ? '/blocklists/import' : `/blocklists/${id}/import`, { method: 'POST' }),
+  blocklistRuns: (id: number) => request<BlocklistRunList>(`/blocklists/${id}/runs`, { query: { limit: 20 } }),
+  blocklistLog: (id: number) => request<BlocklistLogList>(`/blocklists/${id}/log`, { query: { limit: 100 } }),
 
   tokens: () => request<TokenList>('/tokens'),
   createToken: (name: string, role: Role | undefined, expires_in_days: number | undefined) =>

@@ -58,6 +58,11 @@ export const queries = {
   audit: (page: number, pageSize: number) =>
     queryOptions({ queryKey: ['audit', page, pageSize], queryFn: () => api.audit(page, pageSize), ...keepWhileLoading }),
   mapSettings: () => queryOptions({ queryKey: ['settings', 'map'], queryFn: api.mapSettings }),
+  blocklists: () => queryOptions({ queryKey: ['blocklists'], queryFn: api.blocklists, refetchInterval: STATUS_POLL_MS }),
+  blocklistRuns: (id: number) =>
+    queryOptions({ queryKey: ['blocklists', id, 'runs'], queryFn: () => api.blocklistRuns(id), refetchInterval: STATUS_POLL_MS }),
+  blocklistLog: (id: number) =>
+    queryOptions({ queryKey: ['blocklists', id, 'log'], queryFn: () => api.blocklistLog(id), refetchInterval: STATUS_POLL_MS }),
 };
 
 /** After a write: every cached read may have changed; visible ones refetch now, the rest when next shown. */

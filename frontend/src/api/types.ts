@@ -36,6 +36,15 @@ export type SetupStatus = Schemas['SetupStatus'];
 export type BanResponse = Schemas['BanOutcome'];
 export type UnbanResponse = Schemas['UnbanOutcome'];
 export type UnbanAllResponse = Schemas['UnbanAllResponse'];
+export type BlocklistSource = Schemas['SourceView'];
+export type BlocklistSourceList = Schemas['SourceList'];
+export type BlocklistSourceRequest = Schemas['SourceRequest'];
+export type BlocklistRun = Schemas['RunView'];
+export type BlocklistRunList = Schemas['RunList'];
+export type BlocklistLogList = Schemas['LogList'];
+export type BlocklistPreview = Schemas['PreviewView'];
+export type BlocklistImportStarted = Schemas['ImportStarted'];
+export type BlocklistDeleted = Schemas['Deleted'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
 // parameter descriptions); the dashboard offers exactly these.
