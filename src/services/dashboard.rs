@@ -109,8 +109,13 @@ struct PageKey {
     page_size: u32,
 }
 
+/// A cached page is valid while neither the archive (store generation) nor the published
+/// aggregates (snapshot generation, which the page's total comes from) have changed: the
+/// archive changes before its aggregates are republished, so a page computed in between holds
+/// new rows with an old total and must not outlive the republication.
 struct CachedPage {
     generation: u64,
+    published: u64,
     since: i64,
     json: bytes::Bytes,
 }
@@ -208,7 +213,10 @@ impl DashboardService {
         page: Page,
         country: Option<&str>,
     ) -> Result<bytes::Bytes, sqlx::Error> {
+        // Both read before the page is computed: a key older than the data only costs a
+        // recomputation, a newer one would keep stale data.
         let generation = self.rollups.generation();
+        let published = self.rollups.snapshot().generation;
         let agg = self.window(range, origin);
         let since = agg.window.start;
         let key = PageKey {
@@ -220,6 +228,7 @@ impl DashboardService {
         };
         if let Some(hit) = self.pages.get(&key)
             && hit.generation == generation
+            && hit.published == published
             && hit.since == since
         {
             return Ok(hit.json.clone());
@@ -233,6 +242,7 @@ impl DashboardService {
             key,
             CachedPage {
                 generation,
+                published,
                 since,
                 json: json.clone(),
             },
