@@ -76,10 +76,6 @@ fn jail_of(row: &SourceRow) -> Result<JailName, BlocklistError> {
     JailName::parse(&row.jail).map_err(|e| BlocklistError::Fail2ban(Fail2banError::Invalid(e)))
 }
 
-fn canonical(text: &str) -> String {
-    BlocklistEntry::parse(text).map_or_else(|_| text.to_string(), |e| e.to_string())
-}
-
 struct Body {
     status: u16,
     bytes: Vec<u8>,
@@ -88,14 +84,15 @@ struct Body {
 }
 
 impl BlocklistService {
+    /// What the jail bans, as fail2ban writes it: the text each entry was banned with (ours are
+    /// canonical), so no parsing is needed to compare.
     async fn live(&self, jail: &JailName) -> Result<HashSet<String>, BlocklistError> {
         Ok(self
             .inner
             .fail2ban
             .banned_entries(jail)
             .await?
-            .iter()
-            .map(|e| canonical(e))
+            .into_iter()
             .collect())
     }
 

@@ -276,21 +276,28 @@ impl BlocklistService {
         };
         let mut started = Vec::new();
         let mut already_running = Vec::new();
+        let mut batch = Vec::new();
         for row in rows {
-            let Ok(guard) = self.lock_of(row.id).try_lock_owned() else {
-                already_running.push(row.id);
-                continue;
-            };
-            started.push(row.id);
-            let this = self.clone();
-            tokio::spawn(async move {
+            match self.lock_of(row.id).try_lock_owned() {
+                Ok(guard) => {
+                    started.push(row.id);
+                    batch.push((row, guard));
+                }
+                Err(_) => already_running.push(row.id),
+            }
+        }
+        // One after the other, as the schedule runs them: sources sharing a jail then see each
+        // other's claims.
+        let this = self.clone();
+        tokio::spawn(async move {
+            for (row, guard) in batch {
                 let id = row.id;
                 if let Err(e) = this.run_import(row, true).await {
                     tracing::error!(source = id, error = %e, "blocklist import failed");
                 }
                 drop(guard);
-            });
-        }
+            }
+        });
         Ok(ImportStarted {
             started,
             already_running,
