@@ -252,7 +252,7 @@ impl ImportSchedule {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         let t = text.trim();
         match t.to_ascii_lowercase().as_str() {
-            "manual" | "" => return Ok(Self::Manual),
+            "manual" => return Ok(Self::Manual),
             "hourly" => return Ok(Self::Hourly),
             "daily" => return Ok(Self::Daily),
             "weekly" => return Ok(Self::Weekly),

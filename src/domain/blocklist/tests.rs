@@ -136,7 +136,7 @@ fn schedules_are_keywords_or_six_field_cron_expressions() {
         ImportSchedule::parse(" 0  */30 * * * * ").unwrap(),
         ImportSchedule::Cron("0 */30 * * * *".into())
     );
-    for bad in ["* * * * *", "every day", "0 0 0 * * *; rm"] {
+    for bad in ["* * * * *", "every day", "0 0 0 * * *; rm", ""] {
         assert_eq!(
             ImportSchedule::parse(bad).unwrap_err().field,
             "schedule",
