@@ -371,3 +371,28 @@ impl From<crate::services::notifications::NotificationError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::blocklists::BlocklistError> for ApiError {
+    fn from(e: crate::services::blocklists::BlocklistError) -> Self {
+        use crate::services::blocklists::BlocklistError as B;
+        match e {
+            B::NotFound(_) => Self::not_found("blocklist_not_found", e.to_string()),
+            B::DuplicateUrl(_) => Self::conflict("duplicate_url", e.to_string()),
+            B::Busy(_) => Self::conflict("import_running", e.to_string()),
+            B::Fetch(f) => {
+                let code = f.code();
+                let mut text = f.to_string();
+                let mut source = std::error::Error::source(&f);
+                while let Some(cause) = source {
+                    text.push_str(": ");
+                    text.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                Self::bad_gateway(code, text)
+            }
+            B::Fail2ban(f) => f.into(),
+            B::Db(d) => d.into(),
+            B::Join(j) => Self::internal(format!("parsing the list failed: {j}")),
+        }
+    }
+}

@@ -24,6 +24,9 @@ use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
+use crate::services::blocklists::{
+    BlocklistService, FetchLimits, Fetcher, ImportLimits, SystemResolver,
+};
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
 use crate::services::exporter::MetricsExporter;
@@ -229,7 +232,12 @@ impl Application {
         let fail2ban_log =
             Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
         let live_streams = Arc::new(LiveStreams::new(Arc::clone(&events)));
+        let blocklists = blocklist_service(&pool, &fail2ban);
+        if let Err(e) = blocklists.recover().await {
+            tracing::warn!(error = %e, "cannot mark interrupted blocklist imports as failed");
+        }
         let state = AppState {
+            blocklists,
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
             jails: JailService::new(fail2ban.clone()),
@@ -462,3 +470,30 @@ async fn reload_geo_on_sighup(geo: Arc<GeoCache>) {
         }
     }
 }
+
+/// The blocklist service: its own fail2ban client whose command timeout fits a batch of bans
+/// (a forking ban action takes milliseconds per address), the system resolver behind the SSRF
+/// guard, 50 MB and 60 s per download.
+fn blocklist_service(pool: &sqlx::SqlitePool, fail2ban: &Fail2banClient) -> BlocklistService {
+    let mut config = fail2ban.config().clone();
+    config.command_timeout = config
+        .command_timeout
+        .max(std::time::Duration::from_secs(120));
+    BlocklistService::new(
+        pool.clone(),
+        Fail2banClient::new(config),
+        Fetcher::new(
+            Arc::new(SystemResolver),
+            FetchLimits {
+                max_bytes: 50 * 1024 * 1024,
+                timeout: std::time::Duration::from_secs(60),
+            },
+        ),
+        ImportLimits {
+            batch_size: BLOCKLIST_BATCH_SIZE,
+        },
+    )
+}
+
+/// Entries per `banip` command of an import (see docs/perf.md for the measurement).
+pub const BLOCKLIST_BATCH_SIZE: usize = 500;

@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
+use crate::services::blocklists::BlocklistService;
 use crate::services::dashboard::DashboardService;
 use crate::services::events::EventBus;
 use crate::services::exporter::MetricsExporter;
@@ -42,6 +43,7 @@ pub struct AppState {
     pub regeo: Arc<HistoryRegeo>,
     pub dashboard: Arc<DashboardService>,
     pub bans: BanService,
+    pub blocklists: BlocklistService,
     pub jails: JailService,
     pub server: ServerSettingsService,
     pub jail_config: JailConfigService,

@@ -3,6 +3,7 @@
 //! module does no I/O and knows nothing about fail2ban's wire format, HTTP or databases.
 
 pub mod auth;
+pub mod blocklist;
 pub mod event;
 pub mod geo;
 pub mod history_query;

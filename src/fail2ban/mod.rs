@@ -1,6 +1,7 @@
 //! Everything that talks to fail2ban: the wire protocol (pure), the socket client with its typed
 //! commands and the read-only reader of fail2ban's own database. Nothing here knows about HTTP.
 
+pub mod blocklist;
 pub mod client;
 pub mod commands;
 pub mod config_dump;

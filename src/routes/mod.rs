@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod auth;
 pub mod bans;
+pub mod blocklists;
 pub mod body;
 pub mod config;
 pub mod dashboard;
@@ -69,6 +70,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(dashboard::configure)
                         .configure(history::configure)
                         .configure(bans::configure)
+                        .configure(blocklists::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(config::configure)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod ban_policy;
 pub mod bans;
+pub mod blocklists;
 pub mod dashboard;
 pub mod events;
 pub mod exporter;

@@ -3,6 +3,7 @@
 //! [`register_all`] adds every job at start-up. Jobs call services; they hold no state of
 //! their own.
 
+pub mod blocklist_schedule;
 pub mod fail2ban_status;
 pub mod geo_cleanup;
 pub mod geo_flush;
@@ -32,5 +33,6 @@ pub async fn register_all(scheduler: &JobScheduler, state: &AppState) -> Result<
     register(scheduler, jobs, history_lifts::spec(state)).await?;
     register(scheduler, jobs, history_top::spec(state)).await?;
     register(scheduler, jobs, fail2ban_status::spec(state)).await?;
+    register(scheduler, jobs, blocklist_schedule::spec(state)).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ mod api_fail2ban;
 mod archive_crash;
 mod archive_geo;
 mod archive_rollups;
+mod blocklists;
 mod events;
 mod events_stream;
 mod fail2ban_client;

@@ -8,6 +8,8 @@ import type {
   Status, TokenList, TopIps, Trend, UnbanAllResponse, UnbanResponse, User, UserList,
   ApplyReport, EditPreview, FlushResult, JailConfigList, JailConfigView, JailUnbanAll, LogPage, PendingRecoveries,
   ServerSettings, ServerSettingsUpdate,
+  BlocklistDeleted, BlocklistImportStarted, BlocklistLogList, BlocklistPreview, BlocklistRunList, BlocklistSource,
+  BlocklistSourceList, BlocklistSourceRequest,
 } from './types';
 
 export class ApiError extends Error {
@@ -205,6 +207,17 @@ export const api = {
   updateUser: (id: number, patch: { role?: Role; password?: string }) =>
     request<User>(`/users/${id}`, { method: 'PATCH', body: patch }),
   deleteUser: (id: number) => request<void>(`/users/${id}`, { method: 'DELETE' }),
+
+  blocklists: () => request<BlocklistSourceList>('/blocklists'),
+  createBlocklist: (body: BlocklistSourceRequest) => request<BlocklistSource>('/blocklists', { method: 'POST', body }),
+  updateBlocklist: (id: number, body: BlocklistSourceRequest) =>
+    request<BlocklistSource>(`/blocklists/${id}`, { method: 'PUT', body }),
+  deleteBlocklist: (id: number) => request<BlocklistDeleted>(`/blocklists/${id}`, { method: 'DELETE' }),
+  previewBlocklist: (id: number) => request<BlocklistPreview>(`/blocklists/${id}/preview`, { method: 'POST' }),
+  importBlocklist: (id: number | null) =>
+    request<BlocklistImportStarted>(id === null ? '/blocklists/import' : `/blocklists/${id}/import`, { method: 'POST' }),
+  blocklistRuns: (id: number) => request<BlocklistRunList>(`/blocklists/${id}/runs`, { query: { limit: 20 } }),
+  blocklistLog: (id: number) => request<BlocklistLogList>(`/blocklists/${id}/log`, { query: { limit: 100 } }),
 
   tokens: () => request<TokenList>('/tokens'),
   createToken: (name: string, role: Role | undefined, expires_in_days: number | undefined) =>

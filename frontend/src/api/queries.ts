@@ -79,6 +79,11 @@ export const queries = {
   configJails: () => queryOptions({ queryKey: ['config', 'jails'], queryFn: api.configJails }),
   pendingRecoveries: () => queryOptions({ queryKey: ['config', 'pending-recovery'], queryFn: api.pendingRecoveries, refetchInterval: STATUS_POLL_MS }),
   serverSettings: () => queryOptions({ queryKey: ['server', 'settings'], queryFn: api.serverSettings }),
+  blocklists: () => queryOptions({ queryKey: ['blocklists'], queryFn: api.blocklists, refetchInterval: STATUS_POLL_MS }),
+  blocklistRuns: (id: number) =>
+    queryOptions({ queryKey: ['blocklists', id, 'runs'], queryFn: () => api.blocklistRuns(id), refetchInterval: STATUS_POLL_MS }),
+  blocklistLog: (id: number) =>
+    queryOptions({ queryKey: ['blocklists', id, 'log'], queryFn: () => api.blocklistLog(id), refetchInterval: STATUS_POLL_MS }),
 };
 
 /** After a write: every cached read may have changed; visible ones refetch now, the rest when next shown. */

@@ -127,6 +127,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/blocklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every blocklist source with its last and next run. */
+        get: operations["list_sources"];
+        put?: never;
+        /** Adds a source. */
+        post: operations["create_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts an import of every enabled source now (in the background). */
+        post: operations["import_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One source. */
+        get: operations["get_source"];
+        /** Replaces a source's settings. Moving it to another jail unbans its entries in the old one. */
+        put: operations["update_source"];
+        post?: never;
+        /** Deletes a source and unbans what it banned (unless another source of the jail lists it). */
+        delete: operations["delete_source"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts an import of one source now (in the background). */
+        post: operations["import_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/{id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest log lines of a source (invalid lines, refused entries, errors, summaries). */
+        get: operations["source_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetches the list and shows what an import would do; bans nothing. */
+        post: operations["preview_source"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/blocklists/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest runs of a source. */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/jails": {
         parameters: {
             query?: never;
@@ -1291,6 +1413,13 @@ export interface components {
             /** @description The secret, shown only in this response. Send it as `Authorization: Bearer <token>`. */
             token: string;
         };
+        Deleted: {
+            /**
+             * Format: int64
+             * @description Entries of the source that were unbanned.
+             */
+            unbanned: number;
+        };
         DeliveryList: {
             items: components["schemas"]["DeliveryView"][];
             /** @description Messages waiting in the dispatcher's queue (all channels, retries included). */
@@ -1518,6 +1647,13 @@ export interface components {
         IgnoreSelfRequest: {
             enabled: boolean;
         };
+        /** @description Answer to "import now". */
+        ImportStarted: {
+            /** @description The sources skipped because an import of theirs is still running. */
+            already_running: number[];
+            /** @description The sources whose import was started. */
+            started: number[];
+        };
         /** @description Everything known about one IP. */
         IpHistory: {
             /** @description Jails banning the IP now (live); null when fail2ban could not be asked. */
@@ -1674,6 +1810,20 @@ export interface components {
             level?: string | null;
             text: string;
         };
+        /** @description One line of a source's log. */
+        LogLineView: {
+            at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `info`, `warn` or `error`. */
+            level: string;
+            message: string;
+            /** Format: int64 */
+            run_id: number;
+        };
+        LogList: {
+            items: components["schemas"]["LogLineView"][];
+        };
         LogPage: {
             /**
              * Format: int64
@@ -1766,6 +1916,31 @@ export interface components {
             jail_running: boolean;
             message: string;
         };
+        /** @description What an import of a source would do now; nothing is banned to find out. */
+        PreviewView: {
+            /** @description Up to 20 of each. */
+            add_examples: string[];
+            duplicates: number;
+            /** @description Distinct valid entries. */
+            entries: number;
+            /** Format: int64 */
+            fetched_bytes: number;
+            /** @description The first lines of the list as fetched (at most 20, each at most 200 characters). */
+            first_lines: string[];
+            /** Format: int32 */
+            http_status: number;
+            invalid: number;
+            invalid_examples: components["schemas"]["RejectedLine"][];
+            /** @description Of those, networks. */
+            networks: number;
+            refused: number;
+            refused_examples: components["schemas"]["RejectedLine"][];
+            remove_examples: string[];
+            /** @description Entries the import would ban (not banned in the jail now). */
+            would_add: number;
+            /** @description Entries this source banned that left the list and the import would unban. */
+            would_remove: number;
+        };
         /** @description A daily window in UTC, `HH:MM` to `HH:MM`; it may wrap midnight (`22:00`–`07:00`). */
         QuietHours: {
             end: string;
@@ -1775,6 +1950,13 @@ export interface components {
         ReResolveOutcome: {
             resolved: number;
             total: number;
+        };
+        /** @description One line that was not taken, with its 1-based number and why. */
+        RejectedLine: {
+            line: number;
+            reason: string;
+            /** @description The line as written (at most 200 characters). */
+            text: string;
         };
         /**
          * @description What a user (or a token) may do. Ordered: a higher role can do everything a lower one can.
@@ -1798,6 +1980,44 @@ export interface components {
              */
             min_ban_count?: number;
             quiet_hours?: null | components["schemas"]["QuietHours"];
+        };
+        RunList: {
+            items: components["schemas"]["RunView"][];
+        };
+        /** @description One import run. */
+        RunView: {
+            /** Format: int64 */
+            added: number;
+            /**
+             * Format: int64
+             * @description Distinct valid entries in the list.
+             */
+            entries: number;
+            error?: string | null;
+            error_code?: string | null;
+            /** Format: int64 */
+            fetched_bytes: number;
+            finished_at?: string | null;
+            /** Format: int64 */
+            http_status?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            invalid: number;
+            /**
+             * Format: int64
+             * @description Entries refused because they cover loopback, this host or everything.
+             */
+            refused: number;
+            /** Format: int64 */
+            removed: number;
+            /** Format: int64 */
+            source_id: number;
+            started_at: string;
+            /** @description `running`, `completed`, `unchanged` (nothing to do) or `failed`. */
+            state: string;
+            /** @description `schedule` or `manual`. */
+            trigger: string;
         };
         /**
          * @description Write-only secrets by name: webhook `signing_secret`, ntfy and Matrix `access_token`, chat
@@ -1900,6 +2120,48 @@ export interface components {
          * @enum {string}
          */
         SmtpSecurity: "starttls" | "tls" | "plain";
+        SourceList: {
+            items: components["schemas"]["SourceView"][];
+        };
+        /** @description A source as an admin writes it. */
+        SourceRequest: {
+            /** @description Let this source's host be an internal address (loopback, private, link-local). */
+            allow_internal?: boolean;
+            /** @default true */
+            enabled: boolean;
+            /** @description The jail to ban in (default `blocklist-import`). */
+            jail?: string | null;
+            /** @description 1 to 100 characters. */
+            name: string;
+            /** @description `manual`, `hourly`, `daily` (default), `weekly` or a 6-field cron expression (UTC). */
+            schedule?: string | null;
+            /** @description An http:// or https:// URL without credentials. */
+            url: string;
+        };
+        /** @description One blocklist source. */
+        SourceView: {
+            /** @description Whether an admin allowed this source's host to be an internal address. */
+            allow_internal: boolean;
+            created_at: string;
+            enabled: boolean;
+            /** Format: int64 */
+            id: number;
+            /** @description The jail its entries are banned in. */
+            jail: string;
+            last_run?: null | components["schemas"]["RunView"];
+            /**
+             * Format: int64
+             * @description Entries this source currently holds in its jail.
+             */
+            members: number;
+            name: string;
+            /** @description When the schedule runs it next (absent for manual sources and disabled ones). */
+            next_run_at?: string | null;
+            /** @description `manual`, `hourly`, `daily`, `weekly` or a 6-field cron expression (UTC). */
+            schedule: string;
+            updated_at: string;
+            url: string;
+        };
         TestResult: {
             delivered: boolean;
             /**
@@ -2462,6 +2724,579 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a source with this URL exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceView"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an import of the source is running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    source_log: {
+        parameters: {
+            query?: {
+                /** @description How many of the newest (default 50, 1 to 500). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewView"];
+                };
+            };
+            /** @description a path or query parameter is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the list could not be fetched (error_code says why) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                /** @description How many of the newest (default 50, 1 to 500). */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

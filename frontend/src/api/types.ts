@@ -56,6 +56,15 @@ export type ServerSettingsUpdate = Schemas['ServerSettingsUpdate'];
 export type FlushResult = Schemas['FlushResult'];
 export type LogPage = Schemas['LogPage'];
 export type JailUnbanAll = Schemas['JailUnbanAll'];
+export type BlocklistSource = Schemas['SourceView'];
+export type BlocklistSourceList = Schemas['SourceList'];
+export type BlocklistSourceRequest = Schemas['SourceRequest'];
+export type BlocklistRun = Schemas['RunView'];
+export type BlocklistRunList = Schemas['RunList'];
+export type BlocklistLogList = Schemas['LogList'];
+export type BlocklistPreview = Schemas['PreviewView'];
+export type BlocklistImportStarted = Schemas['ImportStarted'];
+export type BlocklistDeleted = Schemas['Deleted'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
 // parameter descriptions); the dashboard offers exactly these.
