@@ -302,3 +302,45 @@ impl From<crate::fail2ban::Fail2banDbError> for ApiError {
         Self::unavailable("fail2ban_db_unavailable", e.to_string())
     }
 }
+
+impl From<crate::services::regex_tester::RegexTesterError> for ApiError {
+    fn from(e: crate::services::regex_tester::RegexTesterError) -> Self {
+        use crate::fail2ban::regex_tool::RegexToolError as T;
+        use crate::services::regex_tester::RegexTesterError as R;
+        let message = e.to_string();
+        match e {
+            R::Invalid(d) => d.into(),
+            R::FilterNotFound(name) => Self::not_found("filter_not_found", message)
+                .with_details(serde_json::json!({ "filter": name })),
+            R::LogPathForbidden { path, .. } => Self::forbidden("log_path_forbidden", message)
+                .with_details(serde_json::json!({ "log_path": path })),
+            R::LogUnreadable { .. } => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "log_unreadable",
+                message,
+            ),
+            R::Busy => {
+                let mut e = Self::unavailable("regex_tester_busy", message);
+                e.retry_after = Some(5);
+                e
+            }
+            R::Tool(T::Refused(text)) => Self::bad_request("regex_invalid", message)
+                .with_details(serde_json::json!({ "fail2ban_regex": text })),
+            R::Tool(T::Timeout { seconds }) => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "regex_timeout",
+                message,
+            )
+            .with_details(serde_json::json!({ "timeout_seconds": seconds })),
+            R::Tool(T::OutputTooLarge { limit }) => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "regex_output_too_large",
+                message,
+            )
+            .with_details(serde_json::json!({ "limit_bytes": limit })),
+            R::Tool(T::Spawn { .. }) => Self::unavailable("regex_tool_unavailable", message),
+            R::Tool(T::Unreadable { .. }) => Self::bad_gateway("regex_tool_failed", message),
+            R::TempFile(_) => Self::internal(message),
+        }
+    }
+}

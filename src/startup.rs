@@ -15,6 +15,7 @@ use tokio_cron_scheduler::JobScheduler;
 use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error::extractors;
+use crate::fail2ban::regex_tool::{RegexTool, RegexToolConfig};
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
 use crate::geo::watcher::MmdbWatcher;
@@ -32,6 +33,7 @@ use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
+use crate::services::regex_tester::RegexTesterService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
@@ -185,7 +187,18 @@ impl Application {
             jobs.clone(),
             Arc::clone(&scheduler_running),
         ));
+        let regex_tester = RegexTesterService::new(
+            RegexTool::new(RegexToolConfig {
+                program: settings.fail2ban.regex_path.clone(),
+                config_dir: settings.fail2ban.config_dir.clone(),
+                timeout: settings.fail2ban.regex_timeout,
+                max_output_bytes: REGEX_OUTPUT_LIMIT,
+            }),
+            regex_log_dirs(&settings),
+            settings.fail2ban.regex_timeout,
+        );
         let state = AppState {
+            regex_tester,
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
             jails: JailService::new(fail2ban.clone()),
@@ -286,6 +299,14 @@ impl Application {
         tracing::info!("shutdown complete");
         result
     }
+}
+
+/// Bytes one fail2ban-regex run may print (every line of a 1 MiB test, listed once, fits).
+const REGEX_OUTPUT_LIMIT: usize = 8 << 20;
+
+/// The directories the regex tester may read log tails from: fail2ban's log directory.
+fn regex_log_dirs(_settings: &Settings) -> Vec<std::path::PathBuf> {
+    vec![std::path::PathBuf::from("/var/log")]
 }
 
 fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {

@@ -21,6 +21,7 @@ use crate::services::history_regeo::HistoryRegeo;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
+use crate::services::regex_tester::RegexTesterService;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
 
@@ -46,6 +47,7 @@ pub struct AppState {
     /// Outcomes of the background jobs' runs (for health and `/metrics`).
     pub jobs: JobMonitor,
     pub health: Arc<HealthService>,
+    pub regex_tester: RegexTesterService,
 }
 
 impl AppState {

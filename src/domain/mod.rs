@@ -3,6 +3,7 @@
 //! module does no I/O and knows nothing about fail2ban's wire format, HTTP or databases.
 
 pub mod auth;
+pub mod config_name;
 pub mod geo;
 pub mod history_query;
 pub mod ip;
@@ -11,6 +12,7 @@ pub mod query;
 pub mod rollup;
 pub mod time;
 
+pub use config_name::ConfigName;
 pub use geo::{GeoInfo, GeoSource};
 pub use ip::{BanIp, IgnoreTarget};
 pub use jail::JailName;

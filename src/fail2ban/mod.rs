@@ -5,6 +5,8 @@ pub mod client;
 pub mod commands;
 pub mod database;
 pub mod protocol;
+pub mod regex_output;
+pub mod regex_tool;
 pub mod types;
 
 pub use client::{ClientConfig, Fail2banClient, Fail2banError};

@@ -30,6 +30,7 @@ pub mod jails;
 pub mod metrics;
 pub mod openapi;
 pub mod query;
+pub mod regex;
 pub mod server;
 pub mod settings;
 pub mod setup;
@@ -68,6 +69,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(bans::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
+                        .configure(regex::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

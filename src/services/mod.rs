@@ -16,6 +16,7 @@ pub mod jails;
 pub mod job_monitor;
 pub mod login_limiter;
 pub mod map_settings;
+pub mod regex_tester;
 pub mod rollups;
 pub mod server_settings;
 pub mod top_offenders;

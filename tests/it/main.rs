@@ -27,5 +27,6 @@ mod history_filters;
 mod layers;
 mod openapi;
 mod process;
+mod regex_tester;
 mod settings_docs;
 mod shutdown;
