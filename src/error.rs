@@ -344,3 +344,51 @@ impl From<crate::services::regex_tester::RegexTesterError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::jail_config::JailConfigError> for ApiError {
+    fn from(e: crate::services::jail_config::JailConfigError) -> Self {
+        use crate::fail2ban::config_files::ConfigFileError as F;
+        use crate::services::jail_config::JailConfigError as J;
+        use serde_json::json;
+        let message = e.to_string();
+        match e {
+            J::Invalid(d) => d.into(),
+            J::UnknownJail(jail) => {
+                Self::not_found("jail_not_found", message).with_details(json!({"jail": jail}))
+            }
+            J::Rejected {
+                errors, warnings, ..
+            } => Self::bad_request("config_rejected", message)
+                .with_details(json!({"errors": errors, "warnings": warnings})),
+            J::File(F::NotOwned(path)) => Self::conflict("config_file_not_owned", message)
+                .with_details(json!({"file": path.display().to_string()})),
+            J::File(F::NotAllowed(..)) => Self::bad_request("config_file_not_allowed", message),
+            J::File(F::TooLarge) => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "config_file_too_large",
+                message,
+            ),
+            J::File(F::Io { .. }) | J::Scratch(_) => {
+                tracing::error!(error = %message, "jail configuration file I/O failed");
+                Self::internal(message)
+            }
+            J::Fail2ban(f) => f.into(),
+            J::Database(db) => db.into(),
+            J::RecoveryNotFound(_) => Self::not_found("recovery_not_found", message),
+        }
+    }
+}
+
+impl From<crate::services::fail2ban_log::LogError> for ApiError {
+    fn from(e: crate::services::fail2ban_log::LogError) -> Self {
+        use crate::services::fail2ban_log::LogError as L;
+        let message = e.to_string();
+        match e {
+            L::NotAFile(_) => Self::bad_request("log_not_a_file", message),
+            L::NotAllowed { .. } => Self::bad_request("log_not_allowed", message),
+            L::Invalid(d) => d.into(),
+            L::Fail2ban(f) => f.into(),
+            L::Io { .. } => Self::bad_gateway("log_unreadable", message),
+        }
+    }
+}

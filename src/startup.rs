@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error::extractors;
 use crate::fail2ban::regex_tool::{RegexTool, RegexToolConfig};
+use crate::fail2ban::config_files::ConfigWriter;
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
 use crate::geo::watcher::MmdbWatcher;
@@ -25,11 +26,13 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::fail2ban_log::Fail2banLogService;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
 use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jail_config::JailConfigService;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
@@ -194,15 +197,30 @@ impl Application {
                 timeout: settings.fail2ban.regex_timeout,
                 max_output_bytes: REGEX_OUTPUT_LIMIT,
             }),
-            regex_log_dirs(&settings),
+            settings.fail2ban.log_dirs.clone(),
             settings.fail2ban.regex_timeout,
         );
+        let jail_config = JailConfigService::new(
+            fail2ban.clone(),
+            ConfigWriter::new(
+                settings.fail2ban.config_dir.clone(),
+                settings.data_dir().join("config-backups"),
+            ),
+            pool.clone(),
+            settings.data_dir(),
+            settings.fail2ban.log_dirs.clone(),
+            settings.fail2ban.apply_watch,
+        );
+        let fail2ban_log =
+            Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
         let state = AppState {
             regex_tester,
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
             jails: JailService::new(fail2ban.clone()),
             server: ServerSettingsService::new(fail2ban.clone()),
+            jail_config,
+            fail2ban_log,
             map_settings: MapSettingsService::new(pool.clone()),
             db: pool,
             geo,
@@ -303,11 +321,6 @@ impl Application {
 
 /// Bytes one fail2ban-regex run may print (every line of a 1 MiB test, listed once, fits).
 const REGEX_OUTPUT_LIMIT: usize = 8 << 20;
-
-/// The directories the regex tester may read log tails from: fail2ban's log directory.
-fn regex_log_dirs(_settings: &Settings) -> Vec<std::path::PathBuf> {
-    vec![std::path::PathBuf::from("/var/log")]
-}
 
 fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
     let threads = match state.settings.http.threads {

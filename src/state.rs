@@ -13,11 +13,13 @@ use crate::services::audit::AuditService;
 use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
+use crate::services::fail2ban_log::Fail2banLogService;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
 use crate::services::history_query::HistoryQueryService;
 use crate::services::history_regeo::HistoryRegeo;
+use crate::services::jail_config::JailConfigService;
 use crate::services::jails::JailService;
 use crate::services::job_monitor::JobMonitor;
 use crate::services::map_settings::MapSettingsService;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub bans: BanService,
     pub jails: JailService,
     pub server: ServerSettingsService,
+    pub jail_config: JailConfigService,
+    pub fail2ban_log: Fail2banLogService,
     pub map_settings: MapSettingsService,
     pub history_query: Arc<HistoryQueryService>,
     pub history_lifts: Arc<HistoryLifts>,

@@ -96,6 +96,13 @@ pub struct Fail2banSettings {
     pub config_dir: PathBuf,
     #[serde(deserialize_with = "values::optional_path")]
     pub database_path: Option<PathBuf>,
+    #[serde(deserialize_with = "values::absolute_paths")]
+    pub log_dirs: Vec<PathBuf>,
+    #[serde(
+        rename = "apply_watch_seconds",
+        deserialize_with = "values::seconds::<_, 0, 3600>"
+    )]
+    pub apply_watch: Duration,
     #[serde(deserialize_with = "values::path")]
     pub client_path: PathBuf,
     #[serde(

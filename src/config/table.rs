@@ -78,6 +78,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "fail2ban's configuration directory, passed to fail2ban-client for reloads.",
     },
     SettingSpec {
+        key: "fail2ban.log_dirs",
+        env: "BANGUI_FAIL2BAN_LOG_DIRS",
+        default: "/var/log",
+        help: "Comma-separated directories a jail's logpath and the fail2ban log viewer may read from (checked after resolving links).",
+    },
+    SettingSpec {
+        key: "fail2ban.apply_watch_seconds",
+        env: "BANGUI_FAIL2BAN_APPLY_WATCH_SECONDS",
+        default: "60",
+        help: "After a jail change, how long BanGUI watches fail2ban and restores the previous file if it dies (0: no watch).",
+    },
+    SettingSpec {
         key: "fail2ban.database_path",
         env: "BANGUI_FAIL2BAN_DATABASE_PATH",
         default: "",

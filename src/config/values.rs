@@ -210,6 +210,23 @@ pub fn networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error>
         .collect()
 }
 
+pub fn absolute_paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    let v = text(d)?;
+    list(&v)
+        .map(|item| {
+            let p = PathBuf::from(item);
+            if p.is_absolute() && !item.split('/').any(|c| c == "..") {
+                Ok(p)
+            } else {
+                Err(refusal(
+                    &v,
+                    "a comma-separated list of absolute directories",
+                ))
+            }
+        })
+        .collect()
+}
+
 pub fn origins<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let v = text(d)?;
     list(&v)

@@ -56,6 +56,22 @@ pub async fn set_result(pool: &SqlitePool, id: i64, result: &str) -> Result<(), 
         .map(|_| ())
 }
 
+/// Sets the result and the details of a record written before its action ran.
+pub async fn set_result_details(
+    pool: &SqlitePool,
+    id: i64,
+    result: &str,
+    details: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_log SET result = ?, details = ? WHERE id = ?")
+        .bind(result)
+        .bind(details)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
 pub async fn page(
     pool: &SqlitePool,
     limit: i64,

@@ -125,6 +125,7 @@ pub fn now_epoch() -> i64 {
 
 pub mod api_tokens;
 pub mod audit;
+pub mod config_recoveries;
 pub mod history;
 pub mod history_query;
 pub mod rollup;

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod history_query;
 pub mod ip;
 pub mod jail;
+pub mod jail_config;
 pub mod query;
 pub mod rollup;
 pub mod time;

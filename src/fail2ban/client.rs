@@ -260,29 +260,53 @@ impl Fail2banClient {
         Ok(buf)
     }
 
-    /// Runs `fail2ban-client -c CONFIG_DIR -s SOCKET args…` (no shell) and returns its output.
-    pub async fn run_client(&self, args: &[&str]) -> Result<String, Fail2banError> {
+    /// Runs `fail2ban-client -c DIR args…` (no shell, no socket argument) with the reload
+    /// timeout and returns its exit status and output, whatever the status.
+    pub async fn run_tool(&self, dir: &Path, args: &[&str]) -> Result<ToolOutput, Fail2banError> {
+        let mut full: Vec<&std::ffi::OsStr> = vec!["-c".as_ref(), dir.as_os_str()];
+        full.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+        let output = self.spawn_client(&full, args).await?;
+        Ok(ToolOutput {
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    async fn spawn_client(
+        &self,
+        full: &[&std::ffi::OsStr],
+        shown: &[&str],
+    ) -> Result<std::process::Output, Fail2banError> {
         let mut cmd = tokio::process::Command::new(&self.config.client_path);
-        cmd.arg("-c")
-            .arg(&self.config.config_dir)
-            .arg("-s")
-            .arg(&self.config.socket)
-            .args(args)
+        cmd.args(full)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
         // Reloads stream many commands; give them more time than a single command.
         let limit = self.config.command_timeout.saturating_mul(6);
-        let output = tokio::time::timeout(limit, cmd.output())
+        tokio::time::timeout(limit, cmd.output())
             .await
             .map_err(|_| Fail2banError::Timeout {
                 socket: self.config.socket.display().to_string(),
-                command: format!("fail2ban-client {}", args.join(" ")),
+                command: format!("fail2ban-client {}", shown.join(" ")),
                 seconds: limit.as_secs(),
             })?
             .map_err(|e| Fail2banError::Server {
                 class: "fail2ban-client".into(),
                 message: format!("could not run {}: {e}", self.config.client_path.display()),
-            })?;
+            })
+    }
+
+    /// Runs `fail2ban-client -c CONFIG_DIR -s SOCKET args…` (no shell) and returns its output.
+    pub async fn run_client(&self, args: &[&str]) -> Result<String, Fail2banError> {
+        let mut full: Vec<&std::ffi::OsStr> = vec![
+            "-c".as_ref(),
+            self.config.config_dir.as_os_str(),
+            "-s".as_ref(),
+            self.config.socket.as_os_str(),
+        ];
+        full.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+        let output = self.spawn_client(&full, args).await?;
         let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
         if output.status.success() {
@@ -324,6 +348,14 @@ impl Fail2banClient {
         }
         self.offline(&e.to_string())
     }
+}
+
+/// What a `fail2ban-client` run printed, with its exit status.
+#[derive(Debug, Clone)]
+pub struct ToolOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Name (and uid) of the effective user, for error messages.

@@ -184,6 +184,18 @@ impl Fail2banClient {
         }
     }
 
+    /// Lifts every ban of one jail (its banned list, unbanned in batches); returns how many.
+    pub async fn unban_all_in(&self, jail: &JailName) -> Result<u64, Fail2banError> {
+        let banned = strings("banip", self.call(&["get", jail.as_str(), "banip"]).await?)?;
+        let mut count = 0u64;
+        for chunk in banned.chunks(500) {
+            let mut words = vec!["set", jail.as_str(), "unbanip"];
+            words.extend(chunk.iter().map(String::as_str));
+            count += int("unbanip", self.call(&words).await?)?.max(0) as u64;
+        }
+        Ok(count)
+    }
+
     async fn get(&self, jail: &JailName, key: &str) -> Result<PyValue, Fail2banError> {
         self.call(&["get", jail.as_str(), key]).await
     }

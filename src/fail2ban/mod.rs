@@ -3,8 +3,12 @@
 
 pub mod client;
 pub mod commands;
+pub mod config_dump;
+pub mod config_files;
 pub mod database;
+pub mod jail_files;
 pub mod protocol;
+pub mod pyliteral;
 pub mod regex_output;
 pub mod regex_tool;
 pub mod types;

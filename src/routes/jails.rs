@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(add_ignore)
         .service(remove_ignore)
         .service(ignoreself)
+        .service(unban_all)
         .service(banned);
 }
 
@@ -39,6 +40,13 @@ pub struct JailAction {
     pub jail: String,
     pub action: String,
     pub ok: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JailUnbanAll {
+    pub jail: String,
+    /// How many bans were lifted.
+    pub count: u64,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -298,4 +306,31 @@ pub async fn banned(
     Ok(web::Json(
         state.bans.of_jail(&jail, q.search.as_deref(), page).await?,
     ))
+}
+
+/// Lifts every ban of one running jail (runtime only: fail2ban's configuration is unchanged).
+#[utoipa::path(tag = "jails", params(JailPath),
+    responses((status = 200, body = JailUnbanAll), (status = 400), (status = 401), (status = 403), (status = 404), (status = 502), (status = 503)))]
+#[post("/jails/{name}/unban-all")]
+pub async fn unban_all(
+    Operator(caller): Operator,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<web::Json<JailUnbanAll>, ApiError> {
+    let count = super::audited(&state, &caller, "jail.unban_all", &name, None, async {
+        Ok(state.jails.unban_all(&name).await?)
+    })
+    .await?;
+    state
+        .history_lifts
+        .record_unban(
+            None,
+            std::slice::from_ref(&name.to_string()),
+            &caller.identity.username,
+        )
+        .await;
+    Ok(web::Json(JailUnbanAll {
+        jail: name.to_string(),
+        count,
+    }))
 }

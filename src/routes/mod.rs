@@ -20,6 +20,7 @@ pub mod audit;
 pub mod auth;
 pub mod bans;
 pub mod body;
+pub mod config;
 pub mod dashboard;
 pub mod frontend;
 pub mod geo;
@@ -70,6 +71,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(regex::configure)
+                        .configure(config::configure)
                         .default_service(web::to(api_not_found)),
                 )
                 .default_service(web::to(api_not_found)),

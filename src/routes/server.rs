@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
+use crate::services::fail2ban_log::{LogPage, LogQuery};
 use crate::services::server_settings::{ServerSettings, ServerSettingsChange};
 use crate::state::AppState;
 
@@ -15,7 +16,8 @@ use super::guard::Admin;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_settings)
         .service(put_settings)
-        .service(flush_logs);
+        .service(flush_logs)
+        .service(log);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -118,4 +120,58 @@ pub async fn flush_logs(
     )
     .await?;
     Ok(web::Json(FlushResult { result }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LogParams {
+    /// Lines to return, newest last (default 200, at most 2000).
+    #[param(minimum = 1, maximum = 2000)]
+    pub lines: Option<usize>,
+    /// Minimum level: TRACEDEBUG, DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL.
+    #[param(
+        pattern = r"^([Tt][Rr][Aa][Cc][Ee])?[Dd][Ee][Bb][Uu][Gg]$|^[Ii][Nn][Ff][Oo]$|^[Nn][Oo][Tt][Ii][Cc][Ee]$|^[Ww][Aa][Rr][Nn][Ii][Nn][Gg]$|^[Ee][Rr][Rr][Oo][Rr]$|^[Cc][Rr][Ii][Tt][Ii][Cc][Aa][Ll]$"
+    )]
+    pub level: Option<String>,
+    /// Only lines of this jail.
+    pub jail: Option<String>,
+    /// Only lines containing this text (any case).
+    pub q: Option<String>,
+    /// Read what was appended after this byte offset (the `end` of an earlier answer).
+    #[param(minimum = 0)]
+    pub since: Option<u64>,
+}
+
+/// The tail of fail2ban's own log file (at most 1 MiB is read), filtered by level, jail and
+/// text; `since` follows it. 400 when fail2ban does not log to a file or the file lies outside
+/// the allowed log directories.
+#[utoipa::path(tag = "server", params(LogParams),
+    responses((status = 200, body = LogPage), (status = 400), (status = 401), (status = 403), (status = 502)))]
+#[get("/server/log")]
+pub async fn log(
+    _: Admin,
+    state: web::Data<AppState>,
+    q: web::Query<LogParams>,
+) -> Result<web::Json<LogPage>, ApiError> {
+    let q = q.into_inner();
+    let lines = q.lines.unwrap_or(200);
+    if !(1..=2000).contains(&lines) {
+        return Err(crate::domain::DomainError::new(
+            "lines",
+            &lines.to_string(),
+            "expected 1 to 2000",
+        )
+        .into());
+    }
+    Ok(web::Json(
+        state
+            .fail2ban_log
+            .read(LogQuery {
+                lines,
+                level: q.level.filter(|l| !l.is_empty()),
+                jail: q.jail.filter(|j| !j.is_empty()),
+                text: q.q.filter(|t| !t.is_empty()),
+                since: q.since,
+            })
+            .await?,
+    ))
 }

@@ -93,6 +93,15 @@ impl AuditService {
         }
     }
 
+    /// Like [`Self::finish`], replacing the record's details with what the action did (a
+    /// configuration change's before/after diff is known only once it ran).
+    pub async fn finish_with_details(&self, intent: AuditIntent, result: &str, details: &Value) {
+        let text = details.to_string();
+        if let Err(e) = audit::set_result_details(&self.db, intent.id, result, &text).await {
+            tracing::error!(error = %e, id = intent.id, result, "could not write the audit result");
+        }
+    }
+
     pub async fn page(
         &self,
         limit: i64,

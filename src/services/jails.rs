@@ -125,6 +125,12 @@ impl JailService {
         }
     }
 
+    /// Lifts every ban of one running jail; returns how many were lifted.
+    pub async fn unban_all(&self, name: &str) -> Result<u64, Fail2banError> {
+        let jail = self.running(name).await?;
+        self.fail2ban.unban_all_in(&jail).await
+    }
+
     pub async fn set_idle(&self, name: &str, on: bool) -> Result<(), Fail2banError> {
         let jail = self.running(name).await?;
         self.fail2ban.set_idle(&jail, on).await

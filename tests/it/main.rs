@@ -24,6 +24,7 @@ mod geo_http;
 mod health;
 mod history_api;
 mod history_filters;
+mod jail_config;
 mod layers;
 mod openapi;
 mod process;

@@ -80,6 +80,9 @@ impl TestAppBuilder {
         let join = tokio::spawn(app.run_until_stopped());
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            // Below actix's 5 s keep-alive, so a pooled connection is never reused just as the
+            // server closes it (an `IncompleteMessage` after a pause, e.g. a fail2ban restart).
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .expect("http client");
         TestApp {

@@ -23,15 +23,16 @@ impl Fail2banServer {
             .tempdir_in("/tmp")
             .expect("temp dir for fail2ban");
         let mut server = Self { dir, child: None };
-        server.spawn();
+        server.spawn(false);
         server
     }
 
-    fn spawn(&mut self) {
+    fn spawn(&mut self, keep_jail_d: bool) {
         let log = std::fs::File::create(self.dir.path().join("server.out")).expect("server log");
         let child = Command::new(script())
             .arg(self.dir.path())
             .env("F2B_FOREGROUND", "1")
+            .env("F2B_KEEP_JAIL_D", if keep_jail_d { "1" } else { "0" })
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
@@ -158,7 +159,14 @@ impl Fail2banServer {
     /// Starts the server again in the same directory (same database), as after a restart.
     pub fn restart(&mut self) {
         self.stop();
-        self.spawn();
+        self.spawn(false);
+    }
+
+    /// Starts the server again keeping what was written into its `jail.d` (files BanGUI
+    /// persisted), as a restart of an installed fail2ban would.
+    pub fn restart_keeping_jail_d(&mut self) {
+        self.stop();
+        self.spawn(true);
     }
 }
 
