@@ -8,13 +8,15 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
-use crate::services::regex_tester::{RegexTestReport, RegexTestRequest};
+use crate::services::regex_tester::{
+    LogPathReport, LogPathRequest, RegexTestReport, RegexTestRequest,
+};
 use crate::state::AppState;
 
 use super::guard::Operator;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(test);
+    cfg.service(test).service(test_logpath);
 }
 
 /// What to test. Give `filter` or `failregex`, and `lines` or `log_path`.
@@ -75,6 +77,45 @@ pub async fn test(
             maxlines: b.maxlines,
             lines: b.lines,
             log_path: b.log_path,
+            tail_lines: b.tail_lines,
+        })
+        .await?;
+    Ok(web::Json(report))
+}
+
+/// A log-path test.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogPathBody {
+    /// An absolute path or glob as a jail's `logpath` takes it.
+    #[schema(max_length = 4096, pattern = "^/")]
+    pub logpath: String,
+    /// The filter whose matches are counted in each file's last lines.
+    #[schema(pattern = r"^[A-Za-z0-9_-](\.?[A-Za-z0-9_-])*\.?$", max_length = 64)]
+    pub filter: Option<String>,
+    /// Last lines shown and tested per file (default 20).
+    #[schema(minimum = 1, maximum = 1000)]
+    pub tail_lines: Option<usize>,
+}
+
+/// Resolves a `logpath` glob: each file, whether it lies in the allow-listed log directories
+/// (links resolved; files outside are named, never read), its size, its last lines and how
+/// many of them the filter matches (fail2ban-regex, first 5 files).
+#[utoipa::path(tag = "regex", request_body = LogPathBody,
+    responses((status = 200, body = LogPathReport), (status = 400), (status = 401), (status = 403),
+        (status = 404), (status = 503)))]
+#[post("/regex/logpath")]
+pub async fn test_logpath(
+    _: Operator,
+    state: web::Data<AppState>,
+    body: web::Json<super::body::JsonObject<LogPathBody>>,
+) -> Result<web::Json<LogPathReport>, ApiError> {
+    let b = body.into_inner().0;
+    let report = state
+        .regex_tester
+        .test_logpath(LogPathRequest {
+            logpath: b.logpath,
+            filter: b.filter,
             tail_lines: b.tail_lines,
         })
         .await?;

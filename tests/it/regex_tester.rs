@@ -259,3 +259,64 @@ async fn log_tails_come_only_from_the_allow_listed_directories_and_viewers_may_n
     assert_eq!(res.status().as_u16(), 403, "viewers cannot run the tester");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_logpath_glob_lists_its_files_with_sizes_last_lines_and_the_filters_matches() {
+    let logs = tempfile::tempdir().unwrap();
+    let dir = logs.path().canonicalize().unwrap();
+    let matching = "2012/04/09 11:53:36 [error] 2865#0: *66647 user \"xyz\": password mismatch, client: 192.0.43.10, server: www.myhost.com, request: \"GET / HTTP/1.1\", host: \"www.myhost.com\"\n";
+    let missed = "2020/11/25 14:42:16 [crit] 76952#76952: *2454307 SSL_do_handshake() failed while SSL handshaking, client: 142.93.180.14, server: 0.0.0.0:443\n";
+    std::fs::write(
+        dir.join("a.error.log"),
+        format!("{matching}{missed}{matching}"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.error.log"), missed).unwrap();
+    std::fs::write(dir.join("other.txt"), "not matched by the glob").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("c.error.log")).unwrap();
+    let app = TestApp::builder()
+        .env("BANGUI_FAIL2BAN_LOG_DIRS", dir.display().to_string())
+        .env("BANGUI_FAIL2BAN_REGEX_TIMEOUT_SECONDS", "60")
+        .spawn()
+        .await;
+    app.setup_admin().await;
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/regex/logpath",
+            json!({"logpath": format!("{}/*.error.log", dir.display()), "filter": "nginx-http-auth"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let files = body["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{body}");
+    let a = &files[0];
+    assert!(a["path"].as_str().unwrap().ends_with("a.error.log"));
+    assert_eq!(a["readable"], true);
+    assert_eq!(a["size"], (2 * matching.len() + missed.len()) as u64);
+    assert_eq!(a["last_lines"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        a["matched"], 2,
+        "fail2ban-regex matches two of the three lines"
+    );
+    assert_eq!(files[1]["matched"], 0);
+    let c = &files[2];
+    assert_eq!(
+        c["allowed"], false,
+        "a link out of the log directories is not followed: {c}"
+    );
+    assert_eq!(c["readable"], false);
+    assert!(c["last_lines"].as_array().unwrap().is_empty());
+
+    // A log tail for the regex tester comes from the same directories.
+    let (status, body) = test_regex(
+        &app,
+        json!({"filter": "nginx-http-auth", "log_path": dir.join("a.error.log").display().to_string(), "tail_lines": 2}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["counts"]["lines"], 2);
+    assert_eq!(body["counts"]["matched"], 1);
+    assert_eq!(body["source"]["truncated"], true);
+    app.stop().await;
+}
