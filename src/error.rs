@@ -392,3 +392,30 @@ impl From<crate::services::fail2ban_log::LogError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::filters_actions::FilterActionError> for ApiError {
+    fn from(e: crate::services::filters_actions::FilterActionError) -> Self {
+        use crate::services::filters_actions::FilterActionError as F;
+        let message = e.to_string();
+        match e {
+            F::Invalid(d) => d.into(),
+            F::NotFound { .. } => Self::not_found("config_file_not_found", message),
+            F::Exists { .. } => Self::conflict("config_file_exists", message),
+            F::NotDeletable { .. } => Self::conflict("config_file_not_owned", message),
+            F::InUse { jails, .. } => Self::conflict("config_file_in_use", message)
+                .with_details(serde_json::json!({ "jails": jails })),
+            F::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "config_file_too_large",
+                message,
+            ),
+            F::Config(c) => c.into(),
+            F::File(f) => crate::services::jail_config::JailConfigError::File(f).into(),
+            F::Fail2ban(f) => f.into(),
+            F::Io { .. } => {
+                tracing::error!(error = %message, "filter/action file I/O failed");
+                Self::internal(message)
+            }
+        }
+    }
+}

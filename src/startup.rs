@@ -27,6 +27,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::fail2ban_log::Fail2banLogService;
+use crate::services::filters_actions::FilterActionService;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
@@ -213,7 +214,16 @@ impl Application {
         );
         let fail2ban_log =
             Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
+        let filters_actions = FilterActionService::new(
+            ConfigWriter::new(
+                settings.fail2ban.config_dir.clone(),
+                settings.data_dir().join("config-backups"),
+            ),
+            fail2ban.clone(),
+            jail_config.clone(),
+        );
         let state = AppState {
+            filters_actions,
             regex_tester,
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),

@@ -14,6 +14,7 @@ use crate::services::auth::AuthServices;
 use crate::services::bans::BanService;
 use crate::services::dashboard::DashboardService;
 use crate::services::fail2ban_log::Fail2banLogService;
+use crate::services::filters_actions::FilterActionService;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
@@ -52,6 +53,7 @@ pub struct AppState {
     pub jobs: JobMonitor,
     pub health: Arc<HealthService>,
     pub regex_tester: RegexTesterService,
+    pub filters_actions: FilterActionService,
 }
 
 impl AppState {

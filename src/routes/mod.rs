@@ -22,6 +22,7 @@ pub mod bans;
 pub mod body;
 pub mod config;
 pub mod dashboard;
+pub mod filters;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
@@ -71,6 +72,7 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(jails::configure)
                         .configure(server::configure)
                         .configure(regex::configure)
+                        .configure(filters::configure)
                         .configure(config::configure)
                         .default_service(web::to(api_not_found)),
                 )

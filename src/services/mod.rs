@@ -7,6 +7,7 @@ pub mod ban_policy;
 pub mod bans;
 pub mod dashboard;
 pub mod fail2ban_log;
+pub mod filters_actions;
 pub mod health;
 pub mod history;
 pub mod history_lifts;

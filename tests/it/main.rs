@@ -17,6 +17,7 @@ mod fail2ban_client;
 mod fail2ban_errors;
 mod fail2ban_protocol;
 mod fail2ban_protocol_props;
+mod filters_api;
 mod frontend_files;
 mod geo_cache;
 mod geo_fallback;
