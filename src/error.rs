@@ -384,8 +384,9 @@ impl From<crate::services::fail2ban_log::LogError> for ApiError {
         use crate::services::fail2ban_log::LogError as L;
         let message = e.to_string();
         match e {
-            L::NotAFile(_) => Self::bad_request("log_not_a_file", message),
-            L::NotAllowed { .. } => Self::bad_request("log_not_allowed", message),
+            // The server's state, not the request, is at fault: 409.
+            L::NotAFile(_) => Self::conflict("log_not_a_file", message),
+            L::NotAllowed { .. } => Self::conflict("log_not_allowed", message),
             L::Invalid(d) => d.into(),
             L::Fail2ban(f) => f.into(),
             L::Io { .. } => Self::bad_gateway("log_unreadable", message),

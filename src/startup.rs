@@ -357,6 +357,9 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
             .default_service(web::to(routes::frontend::serve))
     })
     .workers(threads)
+    // Idle connections stay open longer than a reverse proxy keeps its upstream connections
+    // (nginx: 60 s), so the proxy never reuses a connection this side is closing.
+    .keep_alive(KEEP_ALIVE)
     .shutdown_timeout(shutdown)
     .disable_signals()
     .listen(listener)
@@ -367,6 +370,9 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
     .run();
     Ok(server)
 }
+
+/// How long an idle HTTP/1.1 connection is kept open.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
 
 /// SIGINT and SIGTERM both mean a graceful stop.
 async fn stop_on_signal(handle: ServerHandle, signals: Option<StopSignals>) {

@@ -12,6 +12,7 @@ import { AuthProvider, useAuth } from './auth';
 import { ConfirmProvider, ErrorBanner, isNetworkError, Loading, NetworkErrorsShownAbove, ToastProvider, usePageTitle, useToast } from './components/feedback';
 import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
+import { ConfigPage } from './pages/Config';
 import { DashboardPage } from './pages/Dashboard';
 import { JailDetailPage } from './pages/JailDetail';
 import { JailsPage } from './pages/Jails';
@@ -91,6 +92,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/" end>Dashboard</NavLink>
             <NavLink to="/map">Map</NavLink>
             <NavLink to="/jails">Jails</NavLink>
+            <NavLink to="/config">Configuration</NavLink>
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
           </nav>
@@ -132,6 +134,7 @@ export function AppRoutes() {
         <Route path="/map" element={<Guard><Suspense fallback={<Loading label="Loading map…" />}><MapPage /></Suspense></Guard>} />
         <Route path="/jails" element={<Guard><JailsPage /></Guard>} />
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
+        <Route path="/config" element={<Guard><ConfigPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
         <Route path="*" element={<Guard><NotFound /></Guard>} />

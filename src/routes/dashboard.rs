@@ -54,11 +54,10 @@ pub async fn by_country(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_country(q.range()?, q.origin()?, country.as_deref());
+        .by_country(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -71,11 +70,10 @@ pub async fn trend(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .trend(q.range()?, q.origin()?, country.as_deref());
+        .trend(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }
 
@@ -88,10 +86,9 @@ pub async fn by_jail(
     state: web::Data<AppState>,
     q: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let country = q.country()?;
-    q.page()?; // not paged, but out-of-range paging is refused as everywhere
+    let w = q.aggregate()?;
     let value = state
         .dashboard
-        .by_jail(q.range()?, q.origin()?, country.as_deref());
+        .by_jail(w.range, w.origin, w.country.as_deref());
     Ok(HttpResponse::Ok().json(value))
 }

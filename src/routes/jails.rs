@@ -40,6 +40,9 @@ pub struct JailAction {
     pub jail: String,
     pub action: String,
     pub ok: bool,
+    /// Always `true`: the change lives in the running fail2ban only and is lost when fail2ban
+    /// restarts or reloads; persisted settings go through `PUT /config/jails/{name}`.
+    pub runtime_only: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -64,6 +67,9 @@ pub struct IgnoreRequest {
 #[derive(Serialize, ToSchema)]
 pub struct IgnoreList {
     pub items: Vec<String>,
+    /// Always `true`: entries added here live in the running fail2ban only; to keep one across
+    /// restarts, persist `ignoreip` with `PUT /config/jails/{name}`.
+    pub runtime_only: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -106,6 +112,7 @@ async fn audited_action(
         jail: name.to_string(),
         action: action.to_string(),
         ok: true,
+        runtime_only: true,
     }))
 }
 
@@ -217,6 +224,7 @@ pub async fn ignore_list(
 ) -> Result<web::Json<IgnoreList>, ApiError> {
     Ok(web::Json(IgnoreList {
         items: state.jails.ignore_list(&name).await?,
+        runtime_only: true,
     }))
 }
 
@@ -241,7 +249,10 @@ async fn change_ignore(
         })
     })
     .await?;
-    Ok(web::Json(IgnoreList { items }))
+    Ok(web::Json(IgnoreList {
+        items,
+        runtime_only: true,
+    }))
 }
 
 /// Adds an IP or network to the ignore list.

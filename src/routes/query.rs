@@ -25,7 +25,25 @@ pub struct WindowQuery {
     pub country: Option<String>,
 }
 
+/// The validated parameters of an aggregate (not paged) window.
+pub struct AggregateWindow {
+    pub range: TimeRange,
+    pub origin: Origin,
+    pub country: Option<String>,
+}
+
 impl WindowQuery {
+    /// Range, origin and country of an aggregate; paging parameters are refused when out of
+    /// range although aggregates are not paged, as on every window endpoint.
+    pub fn aggregate(&self) -> Result<AggregateWindow, ApiError> {
+        self.page()?;
+        Ok(AggregateWindow {
+            range: self.range()?,
+            origin: self.origin()?,
+            country: self.country()?,
+        })
+    }
+
     pub fn range(&self) -> Result<TimeRange, ApiError> {
         Ok(self
             .range

@@ -142,10 +142,10 @@ pub struct LogParams {
 }
 
 /// The tail of fail2ban's own log file (at most 1 MiB is read), filtered by level, jail and
-/// text; `since` follows it. 400 when fail2ban does not log to a file or the file lies outside
-/// the allowed log directories.
+/// text; `since` follows it. 409 when fail2ban does not log to a file or the file lies outside
+/// the allowed log directories; 400 for a bad parameter.
 #[utoipa::path(tag = "server", params(LogParams),
-    responses((status = 200, body = LogPage), (status = 400), (status = 401), (status = 403), (status = 502)))]
+    responses((status = 200, body = LogPage), (status = 400), (status = 401), (status = 403), (status = 409), (status = 502)))]
 #[get("/server/log")]
 pub async fn log(
     _: Admin,

@@ -31,6 +31,19 @@ pub struct ComponentState {
     pub error: Option<String>,
 }
 
+/// The own database: whether it answers, and its connection pool (all connections busy for
+/// long means a stuck or overloaded writer).
+#[derive(Debug, Serialize)]
+pub struct DatabaseHealth {
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Open connections in the pool.
+    pub connections: u32,
+    /// Of those, how many are idle.
+    pub idle_connections: usize,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Fail2banHealth {
     pub state: &'static str,
@@ -42,7 +55,7 @@ pub struct Fail2banHealth {
 pub struct HealthReport {
     pub status: OverallState,
     pub version: &'static str,
-    pub database: ComponentState,
+    pub database: DatabaseHealth,
     pub fail2ban: Fail2banHealth,
     /// The whole status of the GeoIP database, including its last load or reload error.
     pub geoip: MmdbStatus,
@@ -135,15 +148,15 @@ impl HealthService {
         let (db, f2b) = tokio::join!(crate::db::ping(&self.db), async {
             tokio::time::timeout(FAIL2BAN_PROBE_TIMEOUT, self.fail2ban.ping()).await
         });
-        let database = match db {
-            Ok(()) => ComponentState {
-                state: "ok",
-                error: None,
-            },
-            Err(e) => ComponentState {
-                state: "error",
-                error: Some(e.to_string()),
-            },
+        let (state, error) = match db {
+            Ok(()) => ("ok", None),
+            Err(e) => ("error", Some(e.to_string())),
+        };
+        let database = DatabaseHealth {
+            state,
+            error,
+            connections: self.db.size(),
+            idle_connections: self.db.num_idle(),
         };
         let socket = self.fail2ban.socket().display().to_string();
         let fail2ban = match f2b {

@@ -47,8 +47,8 @@ pub enum JailState {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SettingView {
     pub key: String,
-    /// The effective value (from `fail2ban-client -d` when `resolved`, else the file's text).
-    #[schema(value_type = Object)]
+    /// The effective value (from `fail2ban-client -d` when `resolved`, else the file's text):
+    /// a string, number, boolean, list of strings or null.
     pub value: Value,
     /// The file the value comes from; `null` for fail2ban's built-in default.
     pub source: Option<String>,

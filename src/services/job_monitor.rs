@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use prometheus::IntCounterVec;
 use serde::Serialize;
@@ -28,6 +29,18 @@ pub struct JobStatus {
     pub failing: bool,
     /// Failed runs since start.
     pub failures: u64,
+    /// When the run going on now started (RFC 3339); `None` between runs. A run that started
+    /// long ago is stuck.
+    pub running_since: Option<String>,
+    /// How long the latest finished run took, in milliseconds.
+    pub last_duration_ms: Option<u64>,
+}
+
+impl JobStatus {
+    fn finished(&mut self, took: Duration) {
+        self.running_since = None;
+        self.last_duration_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
+    }
 }
 
 /// The outcome of every job's runs, shared by the scheduler (writer) and health (reader).
@@ -60,15 +73,22 @@ impl JobMonitor {
         self.update(id, |_| {});
     }
 
-    pub fn succeeded(&self, id: &'static str) {
+    /// A run starts.
+    pub fn started(&self, id: &'static str) {
+        let now = rfc3339(chrono::Utc::now().timestamp());
+        self.update(id, |s| s.running_since = Some(now));
+    }
+
+    pub fn succeeded(&self, id: &'static str, took: Duration) {
         let now = rfc3339(chrono::Utc::now().timestamp());
         self.update(id, |s| {
             s.last_success = Some(now);
             s.failing = false;
+            s.finished(took);
         });
     }
 
-    pub fn failed(&self, id: &'static str, message: String) {
+    pub fn failed(&self, id: &'static str, message: String, took: Duration) {
         if let Some(counter) = &self.failures {
             counter.with_label_values(&[id]).inc();
         }
@@ -77,6 +97,7 @@ impl JobMonitor {
             s.last_error = Some(JobFailure { at, message });
             s.failing = true;
             s.failures += 1;
+            s.finished(took);
         });
     }
 

@@ -99,6 +99,7 @@ pub fn guarded(
                 return;
             }
             let started = Instant::now();
+            monitor.started(id);
             // Run in its own task so a panic inside the job cannot take the guard with it.
             let outcome = tokio::spawn(run()).await;
             match outcome {
@@ -108,16 +109,16 @@ pub fn guarded(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "job finished"
                     );
-                    monitor.succeeded(id);
+                    monitor.succeeded(id, started.elapsed());
                 }
                 Ok(Err(e)) => {
                     let message = error_chain(e.as_ref());
                     tracing::error!(job = id, error = %message, "job failed");
-                    monitor.failed(id, message);
+                    monitor.failed(id, message, started.elapsed());
                 }
                 Err(e) => {
                     tracing::error!(job = id, error = %e, "job crashed");
-                    monitor.failed(id, format!("the job crashed: {e}"));
+                    monitor.failed(id, format!("the job crashed: {e}"), started.elapsed());
                 }
             }
             running.store(false, Ordering::Release);

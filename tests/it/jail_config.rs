@@ -497,7 +497,7 @@ async fn the_fail2ban_log_is_tailed_filtered_and_confined_to_the_allowed_directo
     let (status, body) = app.get_json("/api/v1/server/log").await;
     assert_eq!(
         (status, body["error_code"].as_str()),
-        (400, Some("log_not_allowed")),
+        (409, Some("log_not_allowed")),
         "{body}"
     );
     app.stop().await;

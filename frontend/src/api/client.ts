@@ -6,6 +6,8 @@ import type {
   ActiveBans, AuditPage, BanPage, BanResponse, ByCountry, ByJail, CreatedToken, Health, IgnoreList, JailAction,
   JailBans, JailDetail, JailList, Lookup, MapSettings, Origin, Range, Role, Session, SetupStatus, Status, TokenList,
   Trend, UnbanAllResponse, UnbanResponse, User, UserList,
+  ApplyReport, EditPreview, FlushResult, JailConfigList, JailConfigView, JailUnbanAll, LogPage, PendingRecoveries,
+  ServerSettings, ServerSettingsUpdate,
 } from './types';
 
 export class ApiError extends Error {
@@ -145,6 +147,24 @@ export const api = {
     request<IgnoreList>(`/jails/${encodeURIComponent(name)}/ignoreip`, { method: 'DELETE', body: { ip } }),
   setIgnoreSelf: (name: string, enabled: boolean) =>
     request<JailAction>(`/jails/${encodeURIComponent(name)}/ignoreself`, { method: 'POST', body: { enabled } }),
+  unbanAllInJail: (name: string) =>
+    request<JailUnbanAll>(`/jails/${encodeURIComponent(name)}/unban-all`, { method: 'POST' }),
+  configJails: () => request<JailConfigList>('/config/jails'),
+  configJail: (name: string) => request<JailConfigView>(`/config/jails/${encodeURIComponent(name)}`),
+  previewJailConfig: (name: string, settings: Record<string, unknown>) =>
+    request<EditPreview>(`/config/jails/${encodeURIComponent(name)}/preview`, { method: 'POST', body: { settings } }),
+  saveJailConfig: (name: string, settings: Record<string, unknown>) =>
+    request<ApplyReport>(`/config/jails/${encodeURIComponent(name)}`, { method: 'PUT', body: { settings } }),
+  setJailActive: (name: string, on: boolean) =>
+    request<ApplyReport>(`/config/jails/${encodeURIComponent(name)}/${on ? 'activate' : 'deactivate'}`, { method: 'POST' }),
+  pendingRecoveries: () => request<PendingRecoveries>('/config/pending-recovery'),
+  dismissRecovery: (id: number) => request<void>(`/config/pending-recovery/${id}`, { method: 'DELETE' }),
+  serverSettings: () => request<ServerSettings>('/server/settings'),
+  saveServerSettings: (update: ServerSettingsUpdate) =>
+    request<ServerSettings>('/server/settings', { method: 'PUT', body: update }),
+  flushLogs: () => request<FlushResult>('/server/flush-logs', { method: 'POST' }),
+  fail2banLog: (q: { lines?: number; level?: string; jail?: string; q?: string; since?: number }) =>
+    request<LogPage>('/server/log', { query: { ...q } }),
   jailBanned: (name: string, q: { page: number; page_size: number; search?: string }) =>
     request<JailBans>(`/jails/${encodeURIComponent(name)}/banned`, { query: { ...q } }),
 

@@ -58,6 +58,9 @@ export const queries = {
   audit: (page: number, pageSize: number) =>
     queryOptions({ queryKey: ['audit', page, pageSize], queryFn: () => api.audit(page, pageSize), ...keepWhileLoading }),
   mapSettings: () => queryOptions({ queryKey: ['settings', 'map'], queryFn: api.mapSettings }),
+  configJails: () => queryOptions({ queryKey: ['config', 'jails'], queryFn: api.configJails }),
+  pendingRecoveries: () => queryOptions({ queryKey: ['config', 'pending-recovery'], queryFn: api.pendingRecoveries, refetchInterval: STATUS_POLL_MS }),
+  serverSettings: () => queryOptions({ queryKey: ['server', 'settings'], queryFn: api.serverSettings }),
 };
 
 /** After a write: every cached read may have changed; visible ones refetch now, the rest when next shown. */

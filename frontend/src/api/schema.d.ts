@@ -127,6 +127,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config/jails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every jail of fail2ban's configuration with its state and settings. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One jail of the configuration: state, effective values and where each comes from. */
+        get: operations["detail"];
+        /**
+         * Persists settings in BanGUI's `jail.d/<jail>.local` after fail2ban's configuration test,
+         *     applies them and rolls back automatically when the jail does not come up as wanted
+         *     (`recovered: true`). A refused change is 400 `config_rejected` with fail2ban's message and
+         *     leaves the files as they were.
+         */
+        put: operations["update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables a jail in BanGUI's file and starts it (same test, apply and rollback as an update). */
+        post: operations["activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disables a jail in BanGUI's file and stops it. */
+        post: operations["deactivate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/jails/{name}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The diff an update would write and fail2ban's configuration test of it; nothing changes. */
+        post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/pending-recovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Automatic rollbacks not dismissed yet, newest first. */
+        get: operations["pending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/pending-recovery/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Dismisses one pending recovery. */
+        delete: operations["dismiss"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/bans": {
         parameters: {
             query?: never;
@@ -588,6 +713,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jails/{name}/unban-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts every ban of one running jail (runtime only: fail2ban's configuration is unchanged). */
+        post: operations["unban_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -616,6 +758,27 @@ export interface paths {
         put?: never;
         /** Reopens fail2ban's log file (after log rotation). */
         post: operations["flush_logs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/server/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tail of fail2ban's own log file (at most 1 MiB is read), filtered by level, jail and
+         *     text; `since` follows it. 409 when fail2ban does not log to a file or the file lies outside
+         *     the allowed log directories; 400 for a bad parameter.
+         */
+        get: operations["log"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -821,6 +984,23 @@ export interface components {
             items: components["schemas"]["ActiveBanView"][];
             total: number;
         };
+        /** @description The outcome of a persisted change. */
+        ApplyReport: {
+            /** @description The jail runs after the change. */
+            active: boolean;
+            /** @description The file on disk changed (and stayed changed unless `recovered`). */
+            changed: boolean;
+            /** @description Unified diff of BanGUI's file (before → after). */
+            diff: string;
+            fail2ban_running: boolean;
+            file: string;
+            jail: string;
+            message: string;
+            /** @description The change was undone automatically. */
+            recovered: boolean;
+            /** @description Warnings of fail2ban's configuration test. */
+            validation_warnings: string[];
+        };
         AuditEntry: {
             action: string;
             actor: string;
@@ -912,6 +1092,15 @@ export interface components {
         CreatedTokenView: components["schemas"]["TokenView"] & {
             /** @description The secret, shown only in this response. Send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        /** @description What an edit would do, without doing it. */
+        EditPreview: {
+            diff: string;
+            errors: string[];
+            file: string;
+            jail: string;
+            valid: boolean;
+            warnings: string[];
         };
         /** @description The error contract every 4xx/5xx answer carries (see `crate::error`). */
         ErrorBody: {
@@ -1033,6 +1222,11 @@ export interface components {
         };
         IgnoreList: {
             items: string[];
+            /**
+             * @description Always `true`: entries added here live in the running fail2ban only; to keep one across
+             *     restarts, persist `ignoreip` with `PUT /config/jails/{name}`.
+             */
+            runtime_only: boolean;
         };
         IgnoreRequest: {
             /** @description An IP address or a CIDR network (prefix 1..=32 for IPv4, 1..=128 for IPv6). */
@@ -1070,6 +1264,11 @@ export interface components {
             action: string;
             jail: string;
             ok: boolean;
+            /**
+             * @description Always `true`: the change lives in the running fail2ban only and is lost when fail2ban
+             *     restarts or reloads; persisted settings go through `PUT /config/jails/{name}`.
+             */
+            runtime_only: boolean;
         };
         JailBans: {
             items: components["schemas"]["ActiveBanView"][];
@@ -1078,6 +1277,33 @@ export interface components {
             /** Format: int32 */
             page_size: number;
             total: number;
+        };
+        JailConfigList: {
+            fail2ban_running: boolean;
+            items: components["schemas"]["JailConfigView"][];
+            /** @description What fail2ban reported while reading its configuration. */
+            problems: string[];
+        };
+        /** @description Settings to persist for one jail. */
+        JailConfigUpdate: {
+            /**
+             * @description `{key: value}` with keys among enabled, bantime, findtime, maxretry, bantime.increment,
+             *     bantime.factor, bantime.multipliers, bantime.maxtime, bantime.rndtime,
+             *     bantime.overalljails, ignoreip, ignoreself, logpath, filter, action, banaction, backend,
+             *     usedns; `null` drops BanGUI's override of a key.
+             */
+            settings: Record<string, never>;
+        };
+        /** @description One jail of the configuration. */
+        JailConfigView: {
+            /** @description BanGUI's file for this jail (`jail.d/<jail>.local`), whether or not it exists yet. */
+            bangui_file: string;
+            enabled: boolean;
+            /** @description `true` when that file exists and was written by someone else: BanGUI will not edit it. */
+            foreign_file: boolean;
+            name: string;
+            settings: components["schemas"]["SettingView"][];
+            state: components["schemas"]["JailState"];
         };
         JailCount: {
             /** Format: int64 */
@@ -1122,6 +1348,11 @@ export interface components {
             /** Format: int64 */
             maxretry: number;
         };
+        /**
+         * @description Where a jail stands.
+         * @enum {string}
+         */
+        JailState: "running" | "stopped" | "inactive";
         JailSummary: {
             /** Format: int64 */
             currently_banned: number;
@@ -1141,6 +1372,30 @@ export interface components {
             host: string;
             jail: string;
             last_seen: string;
+        };
+        JailUnbanAll: {
+            /**
+             * Format: int64
+             * @description How many bans were lifted.
+             */
+            count: number;
+            jail: string;
+        };
+        LogLine: {
+            jail?: string | null;
+            level?: string | null;
+            text: string;
+        };
+        LogPage: {
+            /**
+             * Format: int64
+             * @description The file's size when read; pass it as `since` to follow the log.
+             */
+            end: number;
+            lines: components["schemas"]["LogLine"][];
+            path: string;
+            /** @description More bytes were there than one read takes; older lines were skipped. */
+            truncated: boolean;
         };
         LoginRequest: {
             password: string;
@@ -1201,6 +1456,22 @@ export interface components {
             /** Format: int64 */
             user_id: number;
             username: string;
+        };
+        PendingRecoveries: {
+            items: components["schemas"]["PendingRecovery"][];
+        };
+        /** @description A rollback waiting to be acknowledged. */
+        PendingRecovery: {
+            /** @description RFC 3339 UTC. */
+            at: string;
+            backup?: string | null;
+            fail2ban_running: boolean;
+            file: string;
+            /** Format: int64 */
+            id: number;
+            jail: string;
+            jail_running: boolean;
+            message: string;
         };
         /** @description Result of a re-resolve run: how many of the retried rows now have a country. */
         ReResolveOutcome: {
@@ -1263,6 +1534,26 @@ export interface components {
             expires_at?: string | null;
             role: components["schemas"]["Role"];
             username: string;
+        };
+        /** @description One setting of a jail. */
+        SettingView: {
+            /** @description The value is inherited from the `[DEFAULT]` section of `source`. */
+            from_default: boolean;
+            key: string;
+            /**
+             * @description The value was resolved by fail2ban (the jail is enabled); otherwise it is the raw text
+             *     of the file (interpolations such as `%(action_)s` unresolved).
+             */
+            resolved: boolean;
+            /** @description BanGUI's own file sets it. */
+            set_by_bangui: boolean;
+            /** @description The file the value comes from; `null` for fail2ban's built-in default. */
+            source?: string | null;
+            /**
+             * @description The effective value (from `fail2ban-client -d` when `resolved`, else the file's text):
+             *     a string, number, boolean, list of strings or null.
+             */
+            value: unknown;
         };
         SetupRequest: {
             /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
@@ -1798,6 +2089,508 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JailConfigList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JailConfigView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JailConfigUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deactivate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JailConfigUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditPreview"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pending: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingRecoveries"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dismiss: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3258,6 +4051,75 @@ export interface operations {
             };
         };
     };
+    unban_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JailUnbanAll"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     openapi_json: {
         parameters: {
             query?: never;
@@ -3317,6 +4179,76 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    log: {
+        parameters: {
+            query?: {
+                /** @description Lines to return, newest last (default 200, at most 2000). */
+                lines?: number | null;
+                /** @description Minimum level: TRACEDEBUG, DEBUG, INFO, NOTICE, WARNING, ERROR or CRITICAL. */
+                level?: string | null;
+                /** @description Only lines of this jail. */
+                jail?: string | null;
+                /** @description Only lines containing this text (any case). */
+                q?: string | null;
+                /** @description Read what was appended after this byte offset (the `end` of an earlier answer). */
+                since?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,17 @@ export type SetupStatus = Schemas['SetupStatus'];
 export type BanResponse = Schemas['BanOutcome'];
 export type UnbanResponse = Schemas['UnbanOutcome'];
 export type UnbanAllResponse = Schemas['UnbanAllResponse'];
+export type JailConfigList = Schemas['JailConfigList'];
+export type JailConfigView = Schemas['JailConfigView'];
+export type SettingView = Schemas['SettingView'];
+export type ApplyReport = Schemas['ApplyReport'];
+export type EditPreview = Schemas['EditPreview'];
+export type PendingRecoveries = Schemas['PendingRecoveries'];
+export type ServerSettings = Schemas['ServerSettings'];
+export type ServerSettingsUpdate = Schemas['ServerSettingsUpdate'];
+export type FlushResult = Schemas['FlushResult'];
+export type LogPage = Schemas['LogPage'];
+export type JailUnbanAll = Schemas['JailUnbanAll'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
 // parameter descriptions); the dashboard offers exactly these.

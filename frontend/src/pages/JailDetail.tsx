@@ -21,6 +21,7 @@ export function JailDetailPage() {
   usePageTitle(`Jail ${name}`);
   const { session } = useAuth();
   const canWrite = hasRole(session?.role, 'operator');
+  const isAdmin = hasRole(session?.role, 'admin');
   const toast = useToast();
   const confirm = useConfirm();
   const detail = useApi(queries.jail(name));
@@ -112,9 +113,23 @@ export function JailDetailPage() {
               {canWrite && (
                 <form className="row wrap" onSubmit={addIgnore}>
                   <label>Add IP or CIDR<input name="ignore-ip" value={newIgnore} onChange={(e) => setNewIgnore(e.target.value)} placeholder="192.0.2.0/24" /></label>
-                  <button type="submit" disabled={!newIgnore.trim()}>Add</button>
+                  <button type="submit" disabled={!newIgnore.trim()}>Add (runtime only)</button>
+                  {isAdmin && (
+                    <button type="button" disabled={!newIgnore.trim()} onClick={() => {
+                      const ip = newIgnore.trim();
+                      void run(async () => {
+                        await api.addIgnore(name, ip);
+                        const cfg = await api.configJail(name);
+                        const current = cfg.settings.find((s) => s.key === 'ignoreip')?.value;
+                        const list = Array.isArray(current) ? current.map(String) : [];
+                        const r = await api.saveJailConfig(name, { ignoreip: [...new Set([...list, ip])] });
+                        if (r.recovered) throw new Error(r.message);
+                      }, `${ip} added and persisted in BanGUI's jail.d/${name}.local.`, () => { setNewIgnore(''); detail.reload(); });
+                    }}>Add and persist</button>
+                  )}
                 </form>
               )}
+              <p className="muted small">Entries added with “Add” live in the running fail2ban only and are lost when it restarts or reloads{isAdmin ? '; “Add and persist” also writes the ignore list into BanGUI’s jail file' : ''}.</p>
             </section>
           </div>
         </>

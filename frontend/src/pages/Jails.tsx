@@ -85,6 +85,10 @@ export function JailsPage() {
                                 await act(`${a}-${j.name}`, () => api.jailAction(j.name, a), `Jail ${j.name}: ${a} done.`);
                               }}>{a === 'reload' ? 'Reload' : 'Stop'}</button>
                           ))}
+                          <button type="button" className="small danger" disabled={busy !== null} onClick={async () => {
+                            if (await confirm(`Unban every address in ${j.name}?`, 'This lifts every active ban of this jail (runtime only). Those addresses can connect again immediately.', 'Clear bans'))
+                              await act(`unban-all-${j.name}`, async () => { const r = await api.unbanAllInJail(j.name); return `${j.name}: ${formatCount(r.count)} address${r.count === 1 ? '' : 'es'} unbanned.`; }, 'Unban finished.');
+                          }}>Clear bans…</button>
                         </td>
                       )}
                     </tr>

@@ -78,11 +78,12 @@ impl TestAppBuilder {
         let handle = app.handle();
         let state = app.state().clone();
         let join = tokio::spawn(app.run_until_stopped());
+        // Pooled connections are dropped well before the server's keep-alive closes them, so
+        // a request never races the server closing an idle connection (a step that waits for
+        // fail2ban to restart can idle for many seconds).
         let http = reqwest::Client::builder()
             .cookie_store(true)
-            // Below actix's 5 s keep-alive, so a pooled connection is never reused just as the
-            // server closes it (an `IncompleteMessage` after a pause, e.g. a fail2ban restart).
-            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .pool_idle_timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("http client");
         TestApp {
@@ -133,10 +134,10 @@ impl TestApp {
             if status == 200 && ok(&body) {
                 return body;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting on {path}: {status} {body}"
-            );
+            if std::time::Instant::now() >= deadline {
+                let (_, health) = self.get_json("/api/v1/health").await;
+                panic!("timed out waiting on {path}: {status} {body}\nhealth: {health}");
+            }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
@@ -213,6 +214,9 @@ impl TestApp {
 
     /// A second client of the same app without cookies.
     pub fn anonymous(&self) -> reqwest::Client {
-        reqwest::Client::new()
+        reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("http client")
     }
 }
