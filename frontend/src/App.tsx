@@ -13,6 +13,7 @@ import { ConfirmProvider, ErrorBanner, isNetworkError, Loading, NetworkErrorsSho
 import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
 import { ConfigPage } from './pages/Config';
+import { RegexTesterPage } from './pages/RegexTester';
 import { DashboardPage } from './pages/Dashboard';
 import { JailDetailPage } from './pages/JailDetail';
 import { JailsPage } from './pages/Jails';
@@ -93,6 +94,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/map">Map</NavLink>
             <NavLink to="/jails">Jails</NavLink>
             <NavLink to="/config">Configuration</NavLink>
+            {hasRole(role, 'operator') && <NavLink to="/regex">Regex tester</NavLink>}
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
           </nav>
@@ -135,6 +137,7 @@ export function AppRoutes() {
         <Route path="/jails" element={<Guard><JailsPage /></Guard>} />
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
         <Route path="/config" element={<Guard><ConfigPage /></Guard>} />
+        <Route path="/regex" element={<Guard role="operator"><RegexTesterPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
         <Route path="*" element={<Guard><NotFound /></Guard>} />

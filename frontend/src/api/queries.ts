@@ -5,6 +5,7 @@
 // refresh intervals; pages ask for data with `useApi(queries.x(...))`.
 import { keepPreviousData, QueryClient, queryOptions, useQuery, useQueryClient, type QueryKey, type UseQueryOptions } from '@tanstack/react-query';
 import { api, ApiError, type Filters } from './client';
+import type { ConfigKind } from './types';
 
 /** Refresh intervals, shown to the user next to the data they refresh. */
 export const STATUS_POLL_MS = 10_000;
@@ -61,6 +62,9 @@ export const queries = {
   configJails: () => queryOptions({ queryKey: ['config', 'jails'], queryFn: api.configJails }),
   pendingRecoveries: () => queryOptions({ queryKey: ['config', 'pending-recovery'], queryFn: api.pendingRecoveries, refetchInterval: STATUS_POLL_MS }),
   serverSettings: () => queryOptions({ queryKey: ['server', 'settings'], queryFn: api.serverSettings }),
+  configFiles: (kind: ConfigKind) => queryOptions({ queryKey: ['config', kind], queryFn: () => api.configFiles(kind) }),
+  configFile: (kind: ConfigKind, name: string) =>
+    queryOptions({ queryKey: ['config', kind, name], queryFn: () => api.configFile(kind, name) }),
 };
 
 /** After a write: every cached read may have changed; visible ones refetch now, the rest when next shown. */

@@ -46,6 +46,16 @@ export type ServerSettings = Schemas['ServerSettings'];
 export type ServerSettingsUpdate = Schemas['ServerSettingsUpdate'];
 export type FlushResult = Schemas['FlushResult'];
 export type LogPage = Schemas['LogPage'];
+export type RegexTestBody = Schemas['RegexTestBody'];
+export type RegexTestReport = Schemas['RegexTestReport'];
+export type RegexMatch = Schemas['RegexMatch'];
+export type LogPathBody = Schemas['LogPathBody'];
+export type LogPathReport = Schemas['LogPathReport'];
+export type ConfigKind = Schemas['ConfigKind'];
+export type ConfigFileList = Schemas['ConfigFileList'];
+export type ConfigFileSummary = Schemas['ConfigFileSummary'];
+export type ConfigFileDetail = Schemas['ConfigFileDetail'];
+export type ConfigWriteReport = Schemas['ConfigWriteReport'];
 export type JailUnbanAll = Schemas['JailUnbanAll'];
 
 // The document describes `range` and `origin` as free strings (their values are in the
