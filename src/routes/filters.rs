@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/filters")
             .app_data(extractors::json_config().limit(BODY_LIMIT))
+            .default_service(web::to(super::api_not_found))
             .service(list_filters)
             .service(create_filter)
             .service(get_filter)
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     .service(
         scope("/actions")
             .app_data(extractors::json_config().limit(BODY_LIMIT))
+            .default_service(web::to(super::api_not_found))
             .service(list_actions)
             .service(create_action)
             .service(get_action)

@@ -465,7 +465,7 @@ impl RegexTesterService {
             );
         }
         let filter = match req.filter.as_deref() {
-            None | Some("") => None,
+            None => None,
             Some(f) => Some(ConfigName::parse("filter", f)?.to_string()),
         };
         let me = self.clone();

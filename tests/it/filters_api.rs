@@ -74,6 +74,14 @@ async fn filters_and_actions_are_listed_with_their_jails_and_read_parsed_and_raw
     }
     let (status, _) = app.get_json("/api/v1/filters/no-such-filter").await;
     assert_eq!(status, 404);
+    let res = app
+        .request(Method::OPTIONS, "/api/v1/filters/sshd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("PUT") && allow.contains("DELETE"), "{allow}");
     app.stop().await;
 }
 
