@@ -55,7 +55,8 @@ pub struct CreateBody {
     /// The file's text (INI: `[Definition]` …); BanGUI's marker line is added on top.
     #[schema(max_length = 524288)]
     pub content: Option<String>,
-    /// Copy this existing filter or action instead (its `.conf`, else its `.local`).
+    /// Copy this existing filter or action instead (its `.conf`, else its `.local`); wins over
+    /// `content` when both are given.
     #[schema(pattern = r"^[A-Za-z0-9_-](\.?[A-Za-z0-9_-])*\.?$", max_length = 64)]
     pub copy_from: Option<String>,
 }

@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(test).service(test_logpath);
 }
 
-/// What to test. Give `filter` or `failregex`, and `lines` or `log_path`.
+/// What to test. Give `filter` or `failregex` (a filter wins when both are given), and `lines`
+/// or `log_path` (a non-empty log path wins).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegexTestBody {

@@ -278,9 +278,11 @@ impl FilterActionService {
                 name: name.to_string(),
             });
         }
+        // A copy source takes precedence over content; an empty field counts as absent.
+        let copy_from = copy_from.filter(|c| !c.is_empty());
         let text = match (content, copy_from) {
             (Some(c), None) => c.to_string(),
-            (None, Some(src)) => {
+            (_, Some(src)) => {
                 let src = self.get(kind, src).await?;
                 let text = src.conf_text.or(src.local_text).unwrap_or_default();
                 strip_marker(&text).to_string()

@@ -188,14 +188,16 @@ impl RegexTesterService {
     }
 
     fn failregex(&self, req: &RegexTestRequest) -> Result<FailRegex, RegexTesterError> {
-        match (&req.filter, &req.failregex) {
-            (Some(_), Some(_)) | (None, None) => {
+        // A filter name takes precedence over a typed failregex; an empty field counts as absent.
+        let typed = req.failregex.as_ref().filter(|f| !f.is_empty());
+        match (&req.filter, typed) {
+            (None, None) => {
                 Err(
                     DomainError::new("failregex", "", "give either a filter name or a failregex")
                         .into(),
                 )
             }
-            (Some(name), None) => {
+            (Some(name), _) => {
                 let name = ConfigName::parse("filter", name)?;
                 let dir = self.tool.config_dir().join("filter.d");
                 let exists = ["conf", "local"]
@@ -247,8 +249,10 @@ impl RegexTesterService {
     }
 
     async fn input(&self, req: &RegexTestRequest) -> Result<Input, RegexTesterError> {
-        match (&req.lines, &req.log_path) {
-            (Some(_), Some(_)) | (None, None) => {
+        // A log path takes precedence over pasted lines; an empty path counts as absent.
+        let log_path = req.log_path.as_ref().filter(|p| !p.is_empty());
+        match (&req.lines, log_path) {
+            (None, None) => {
                 Err(DomainError::new("lines", "", "give either pasted lines or a log_path").into())
             }
             (Some(text), None) => {
@@ -283,7 +287,7 @@ impl RegexTesterService {
                 })
                 .await
             }
-            (None, Some(path)) => {
+            (_, Some(path)) => {
                 let max_lines = req.tail_lines.unwrap_or(1000);
                 if !(1..=MAX_TAIL_LINES).contains(&max_lines) {
                     return Err(DomainError::new(

@@ -1280,7 +1280,10 @@ export interface components {
         CreateBody: {
             /** @description The file's text (INI: `[Definition]` …); BanGUI's marker line is added on top. */
             content?: string | null;
-            /** @description Copy this existing filter or action instead (its `.conf`, else its `.local`). */
+            /**
+             * @description Copy this existing filter or action instead (its `.conf`, else its `.local`); wins over
+             *     `content` when both are given.
+             */
             copy_from?: string | null;
             /** @description The new name (file `NAME.local`). */
             name: string;
@@ -1755,7 +1758,10 @@ export interface components {
             /** @description True when the file held more than was read. */
             truncated: boolean;
         };
-        /** @description What to test. Give `filter` or `failregex`, and `lines` or `log_path`. */
+        /**
+         * @description What to test. Give `filter` or `failregex` (a filter wins when both are given), and `lines`
+         *     or `log_path` (a non-empty log path wins).
+         */
         RegexTestBody: {
             /** @description A date pattern as fail2ban-regex's `--datepattern` takes it (single `%`). */
             datepattern?: string | null;
