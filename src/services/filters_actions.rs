@@ -278,8 +278,7 @@ impl FilterActionService {
                 name: name.to_string(),
             });
         }
-        // A copy source takes precedence over content; an empty field counts as absent.
-        let copy_from = copy_from.filter(|c| !c.is_empty());
+        // A copy source takes precedence over content.
         let text = match (content, copy_from) {
             (Some(c), None) => c.to_string(),
             (_, Some(src)) => {

@@ -170,6 +170,16 @@ impl RegexTesterService {
         {
             return Err(DomainError::new("maxlines", &n.to_string(), "1 to 100").into());
         }
+        if let Some(n) = req.tail_lines
+            && !(1..=MAX_TAIL_LINES).contains(&n)
+        {
+            return Err(DomainError::new(
+                "tail_lines",
+                &n.to_string(),
+                format!("1 to {MAX_TAIL_LINES}"),
+            )
+            .into());
+        }
         let input = self.input(&req).await?;
         let job = RegexJob {
             log_file: input.file.path().to_path_buf(),
