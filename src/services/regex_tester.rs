@@ -199,7 +199,8 @@ impl RegexTesterService {
 
     fn failregex(&self, req: &RegexTestRequest) -> Result<FailRegex, RegexTesterError> {
         // A filter name takes precedence over a typed failregex; an empty field counts as absent.
-        let typed = req.failregex.as_ref().filter(|f| !f.is_empty());
+        // Checked even when a filter wins, so an oversized or multi-line field is always refused.
+        let typed = text_field("failregex", req.failregex.as_deref())?;
         match (&req.filter, typed) {
             (None, None) => {
                 Err(
@@ -240,9 +241,6 @@ impl RegexTesterService {
                 })
             }
             (None, Some(pattern)) => {
-                let pattern = text_field("failregex", Some(pattern))?.ok_or_else(|| {
-                    DomainError::new("failregex", "", "a failregex must not be empty")
-                })?;
                 // fail2ban-regex reads a REGEX without '<' that names a file as a filter file;
                 // every usable failregex holds a tag (<HOST>, <ADDR>, <F-ID>) or a named group.
                 if !pattern.contains('<') {
