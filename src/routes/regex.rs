@@ -45,8 +45,9 @@ pub struct RegexTestBody {
     /// Log lines to test, newline-separated (at most 192 KiB).
     #[schema(max_length = 196608)]
     pub lines: Option<String>,
-    /// An absolute path inside the allow-listed log directories; its last lines are tested.
-    #[schema(max_length = 4096)]
+    /// An absolute path inside the allow-listed log directories; its last lines are tested
+    /// (empty: not given).
+    #[schema(max_length = 4096, pattern = "^(/.*)?$")]
     pub log_path: Option<String>,
     /// How many lines from the end of `log_path` (default 1000, at most 5000; at most 1 MiB).
     #[schema(minimum = 1, maximum = 5000)]

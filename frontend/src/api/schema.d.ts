@@ -1773,7 +1773,10 @@ export interface components {
             ignoreregex?: string | null;
             /** @description Log lines to test, newline-separated (at most 192 KiB). */
             lines?: string | null;
-            /** @description An absolute path inside the allow-listed log directories; its last lines are tested. */
+            /**
+             * @description An absolute path inside the allow-listed log directories; its last lines are tested
+             *     (empty: not given).
+             */
             log_path?: string | null;
             /**
              * Format: int32
