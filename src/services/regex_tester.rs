@@ -260,8 +260,20 @@ impl RegexTesterService {
         // A log path takes precedence over pasted lines; an empty path counts as absent.
         let log_path = req.log_path.as_ref().filter(|p| !p.is_empty());
         match (&req.lines, log_path) {
+            // Neither given: nothing to test (fail2ban-regex reports 0 lines).
             (None, None) => {
-                Err(DomainError::new("lines", "", "give either pasted lines or a log_path").into())
+                run_blocking(|| {
+                    Ok(Input {
+                        file: temp_with(b"")?,
+                        source: RegexSource {
+                            kind: "pasted".into(),
+                            path: None,
+                            lines_sent: 0,
+                            truncated: false,
+                        },
+                    })
+                })
+                .await
             }
             (Some(text), None) => {
                 if text.len() > MAX_PASTED_BYTES {
