@@ -303,6 +303,48 @@ impl From<crate::fail2ban::Fail2banDbError> for ApiError {
     }
 }
 
+impl From<crate::services::regex_tester::RegexTesterError> for ApiError {
+    fn from(e: crate::services::regex_tester::RegexTesterError) -> Self {
+        use crate::fail2ban::regex_tool::RegexToolError as T;
+        use crate::services::regex_tester::RegexTesterError as R;
+        let message = e.to_string();
+        match e {
+            R::Invalid(d) => d.into(),
+            R::FilterNotFound(name) => Self::not_found("filter_not_found", message)
+                .with_details(serde_json::json!({ "filter": name })),
+            R::LogPathForbidden { path, .. } => Self::forbidden("log_path_forbidden", message)
+                .with_details(serde_json::json!({ "log_path": path })),
+            R::LogUnreadable { .. } => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "log_unreadable",
+                message,
+            ),
+            R::Busy => {
+                let mut e = Self::unavailable("regex_tester_busy", message);
+                e.retry_after = Some(5);
+                e
+            }
+            R::Tool(T::Refused(text)) => Self::bad_request("regex_invalid", message)
+                .with_details(serde_json::json!({ "fail2ban_regex": text })),
+            R::Tool(T::Timeout { seconds }) => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "regex_timeout",
+                message,
+            )
+            .with_details(serde_json::json!({ "timeout_seconds": seconds })),
+            R::Tool(T::OutputTooLarge { limit }) => Self::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "regex_output_too_large",
+                message,
+            )
+            .with_details(serde_json::json!({ "limit_bytes": limit })),
+            R::Tool(T::Spawn { .. }) => Self::unavailable("regex_tool_unavailable", message),
+            R::Tool(T::Unreadable { .. }) => Self::bad_gateway("regex_tool_failed", message),
+            R::TempFile(_) => Self::internal(message),
+        }
+    }
+}
+
 impl From<crate::services::jail_config::JailConfigError> for ApiError {
     fn from(e: crate::services::jail_config::JailConfigError) -> Self {
         use crate::fail2ban::config_files::ConfigFileError as F;
@@ -367,6 +409,33 @@ impl From<crate::services::notifications::NotificationError> for ApiError {
                     "notifications_unavailable",
                     "the notification channels could not be read; see the server log",
                 )
+            }
+        }
+    }
+}
+
+impl From<crate::services::filters_actions::FilterActionError> for ApiError {
+    fn from(e: crate::services::filters_actions::FilterActionError) -> Self {
+        use crate::services::filters_actions::FilterActionError as F;
+        let message = e.to_string();
+        match e {
+            F::Invalid(d) => d.into(),
+            F::NotFound { .. } => Self::not_found("config_file_not_found", message),
+            F::Exists { .. } => Self::conflict("config_file_exists", message),
+            F::NotDeletable { .. } => Self::conflict("config_file_not_owned", message),
+            F::InUse { jails, .. } => Self::conflict("config_file_in_use", message)
+                .with_details(serde_json::json!({ "jails": jails })),
+            F::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "config_file_too_large",
+                message,
+            ),
+            F::Config(c) => c.into(),
+            F::File(f) => crate::services::jail_config::JailConfigError::File(f).into(),
+            F::Fail2ban(f) => f.into(),
+            F::Io { .. } => {
+                tracing::error!(error = %message, "filter/action file I/O failed");
+                Self::internal(message)
             }
         }
     }

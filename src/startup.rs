@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::error::extractors;
 use crate::fail2ban::config_files::ConfigWriter;
+use crate::fail2ban::regex_tool::{RegexTool, RegexToolConfig};
 use crate::fail2ban::{ClientConfig, Fail2banClient};
 use crate::geo::GeoCache;
 use crate::geo::watcher::MmdbWatcher;
@@ -32,6 +33,7 @@ use crate::services::events::EventBus;
 use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_log::Fail2banLogService;
 use crate::services::fail2ban_status::Fail2banStatus;
+use crate::services::filters_actions::FilterActionService;
 use crate::services::health::HealthService;
 use crate::services::history::{HistorySync, WriterLock};
 use crate::services::history_lifts::HistoryLifts;
@@ -43,6 +45,7 @@ use crate::services::job_monitor::JobMonitor;
 use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::notifications::{NotificationError, NotificationService};
+use crate::services::regex_tester::RegexTesterService;
 use crate::services::rollups::RollupStore;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
@@ -218,6 +221,16 @@ impl Application {
             jobs.clone(),
             Arc::clone(&scheduler_running),
         ));
+        let regex_tester = RegexTesterService::new(
+            RegexTool::new(RegexToolConfig {
+                program: settings.fail2ban.regex_path.clone(),
+                config_dir: settings.fail2ban.config_dir.clone(),
+                timeout: settings.fail2ban.regex_timeout,
+                max_output_bytes: REGEX_OUTPUT_LIMIT,
+            }),
+            settings.fail2ban.log_dirs.clone(),
+            settings.fail2ban.regex_timeout,
+        );
         let jail_config = JailConfigService::new(
             fail2ban.clone(),
             ConfigWriter::new(
@@ -236,8 +249,18 @@ impl Application {
         if let Err(e) = blocklists.recover().await {
             tracing::warn!(error = %e, "cannot mark interrupted blocklist imports as failed");
         }
+        let filters_actions = FilterActionService::new(
+            ConfigWriter::new(
+                settings.fail2ban.config_dir.clone(),
+                settings.data_dir().join("config-backups"),
+            ),
+            fail2ban.clone(),
+            jail_config.clone(),
+        );
         let state = AppState {
             blocklists,
+            filters_actions,
+            regex_tester,
             settings: Arc::new(settings),
             bans: BanService::new(fail2ban.clone(), Arc::clone(&geo)),
             jails: JailService::new(fail2ban.clone()),
@@ -356,6 +379,9 @@ impl Application {
         result
     }
 }
+
+/// Bytes one fail2ban-regex run may print (every line of a 1 MiB test, listed once, fits).
+const REGEX_OUTPUT_LIMIT: usize = 8 << 20;
 
 fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
     let threads = match state.settings.http.threads {

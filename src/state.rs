@@ -18,6 +18,7 @@ use crate::services::events::EventBus;
 use crate::services::exporter::MetricsExporter;
 use crate::services::fail2ban_log::Fail2banLogService;
 use crate::services::fail2ban_status::Fail2banStatus;
+use crate::services::filters_actions::FilterActionService;
 use crate::services::health::HealthService;
 use crate::services::history::HistorySync;
 use crate::services::history_lifts::HistoryLifts;
@@ -29,6 +30,7 @@ use crate::services::job_monitor::JobMonitor;
 use crate::services::live_stream::LiveStreams;
 use crate::services::map_settings::MapSettingsService;
 use crate::services::notifications::NotificationService;
+use crate::services::regex_tester::RegexTesterService;
 use crate::services::server_settings::ServerSettingsService;
 use crate::services::top_offenders::TopOffenders;
 
@@ -67,6 +69,8 @@ pub struct AppState {
     pub exporter: Arc<MetricsExporter>,
     /// The SSE streams of the event bus (open count, limits, close on shutdown).
     pub live_streams: Arc<LiveStreams>,
+    pub regex_tester: RegexTesterService,
+    pub filters_actions: FilterActionService,
 }
 
 impl AppState {

@@ -16,6 +16,7 @@ import { explainError, hasRole } from './lib/format';
 import { AuditPage } from './pages/Audit';
 import { ConfigPage } from './pages/Config';
 import { BlocklistsPage } from './pages/Blocklists';
+import { RegexTesterPage } from './pages/RegexTester';
 import { DashboardPage } from './pages/Dashboard';
 import { HistoryPage } from './pages/History';
 import { IpPage } from './pages/IpPage';
@@ -111,6 +112,7 @@ function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/jails">Jails</NavLink>
             <NavLink to="/config">Configuration</NavLink>
             <NavLink to="/blocklists">Blocklists</NavLink>
+            {hasRole(role, 'operator') && <NavLink to="/regex">Regex tester</NavLink>}
             <NavLink to="/users">{hasRole(role, 'admin') ? 'Users' : 'Tokens'}</NavLink>
             {hasRole(role, 'admin') && <NavLink to="/audit">Audit</NavLink>}
             {hasRole(role, 'admin') && <NavLink to="/notifications">Notifications</NavLink>}
@@ -160,6 +162,7 @@ export function AppRoutes() {
         <Route path="/jails/:name" element={<Guard><JailDetailPage /></Guard>} />
         <Route path="/config" element={<Guard><ConfigPage /></Guard>} />
         <Route path="/blocklists" element={<Guard><BlocklistsPage /></Guard>} />
+        <Route path="/regex" element={<Guard role="operator"><RegexTesterPage /></Guard>} />
         <Route path="/users" element={<Guard><UsersPage /></Guard>} />
         <Route path="/audit" element={<Guard role="admin"><AuditPage /></Guard>} />
         <Route path="/notifications" element={<Guard role="admin"><NotificationsPage /></Guard>} />

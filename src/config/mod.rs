@@ -114,6 +114,13 @@ pub struct Fail2banSettings {
     pub max_concurrency: usize,
     #[serde(deserialize_with = "values::integer::<_, 1024, { 1 << 31 }, usize>")]
     pub max_reply_bytes: usize,
+    #[serde(deserialize_with = "values::path")]
+    pub regex_path: PathBuf,
+    #[serde(
+        rename = "regex_timeout_seconds",
+        deserialize_with = "values::seconds::<_, 1, 300>"
+    )]
+    pub regex_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -120,6 +120,18 @@ pub const SETTINGS: &[SettingSpec] = &[
         help: "Largest reply accepted from the socket, in bytes.",
     },
     SettingSpec {
+        key: "fail2ban.regex_path",
+        env: "BANGUI_FAIL2BAN_REGEX_PATH",
+        default: "fail2ban-regex",
+        help: "The fail2ban-regex program the regex tester runs.",
+    },
+    SettingSpec {
+        key: "fail2ban.regex_timeout_seconds",
+        env: "BANGUI_FAIL2BAN_REGEX_TIMEOUT_SECONDS",
+        default: "10",
+        help: "How long one regex test may run before its process group is killed (answers 422).",
+    },
+    SettingSpec {
         key: "geoip.db_path",
         env: "BANGUI_GEOIP_DB_PATH",
         default: "",

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod blocklist;
+pub mod config_name;
 pub mod event;
 pub mod geo;
 pub mod history_query;
@@ -15,6 +16,7 @@ pub mod query;
 pub mod rollup;
 pub mod time;
 
+pub use config_name::ConfigName;
 pub use geo::{GeoInfo, GeoSource};
 pub use ip::{BanIp, IgnoreTarget};
 pub use jail::JailName;

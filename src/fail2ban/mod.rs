@@ -10,6 +10,8 @@ pub mod database;
 pub mod jail_files;
 pub mod protocol;
 pub mod pyliteral;
+pub mod regex_output;
+pub mod regex_tool;
 pub mod types;
 
 pub use client::{ClientConfig, Fail2banClient, Fail2banError};

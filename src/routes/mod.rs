@@ -24,6 +24,7 @@ pub mod body;
 pub mod config;
 pub mod dashboard;
 pub mod events;
+pub mod filters;
 pub mod frontend;
 pub mod geo;
 pub mod guard;
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod query;
+pub mod regex;
 pub mod server;
 pub mod settings;
 pub mod setup;
@@ -73,6 +75,8 @@ pub fn mount(cfg: &mut ServiceConfig) {
                         .configure(blocklists::configure)
                         .configure(jails::configure)
                         .configure(server::configure)
+                        .configure(regex::configure)
+                        .configure(filters::configure)
                         .configure(config::configure)
                         .configure(notifications::configure)
                         .configure(events::configure)

@@ -398,7 +398,7 @@ impl JailConfigService {
 
     /// Runs `fail2ban-client -t` on a copy of the configuration directory holding `after` as
     /// BanGUI's file.
-    async fn test_candidate(
+    pub async fn test_candidate(
         &self,
         rel: &ConfigPath,
         after: Option<&str>,
@@ -689,7 +689,7 @@ fn render_file(jail: &str, keys: &BTreeMap<String, String>) -> String {
     out
 }
 
-fn diff(rel: &ConfigPath, before: Option<&str>, after: Option<&str>) -> String {
+pub fn diff(rel: &ConfigPath, before: Option<&str>, after: Option<&str>) -> String {
     let name = rel.relative();
     similar::TextDiff::from_lines(before.unwrap_or_default(), after.unwrap_or_default())
         .unified_diff()

@@ -10,6 +10,8 @@ import type {
   ServerSettings, ServerSettingsUpdate,
   BlocklistDeleted, BlocklistImportStarted, BlocklistLogList, BlocklistPreview, BlocklistRunList, BlocklistSource,
   BlocklistSourceList, BlocklistSourceRequest,
+  ConfigFileDetail, ConfigFileList, ConfigKind, ConfigWriteReport, LogPathBody, LogPathReport, RegexTestBody,
+  RegexTestReport,
 } from './types';
 
 export class ApiError extends Error {
@@ -196,6 +198,16 @@ export const api = {
   flushLogs: () => request<FlushResult>('/server/flush-logs', { method: 'POST' }),
   fail2banLog: (q: { lines?: number; level?: string; jail?: string; q?: string; since?: number }) =>
     request<LogPage>('/server/log', { query: { ...q } }),
+  regexTest: (body: RegexTestBody) => request<RegexTestReport>('/regex/test', { method: 'POST', body }),
+  logPathTest: (body: LogPathBody) => request<LogPathReport>('/regex/logpath', { method: 'POST', body }),
+  configFiles: (kind: ConfigKind) => request<ConfigFileList>(`/${kind}s`),
+  configFile: (kind: ConfigKind, name: string) => request<ConfigFileDetail>(`/${kind}s/${encodeURIComponent(name)}`),
+  createConfigFile: (kind: ConfigKind, body: { name: string; content?: string; copy_from?: string }) =>
+    request<ConfigWriteReport>(`/${kind}s`, { method: 'POST', body }),
+  saveConfigFile: (kind: ConfigKind, name: string, content: string) =>
+    request<ConfigWriteReport>(`/${kind}s/${encodeURIComponent(name)}`, { method: 'PUT', body: { content } }),
+  deleteConfigFile: (kind: ConfigKind, name: string) =>
+    request<ConfigWriteReport>(`/${kind}s/${encodeURIComponent(name)}`, { method: 'DELETE' }),
   jailBanned: (name: string, q: { page: number; page_size: number; search?: string }) =>
     request<JailBans>(`/jails/${encodeURIComponent(name)}/banned`, { query: { ...q } }),
 

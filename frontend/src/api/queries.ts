@@ -8,7 +8,7 @@
 import { keepPreviousData, QueryClient, queryOptions, useQuery, useQueryClient, type QueryKey, type UseQueryOptions } from '@tanstack/react-query';
 import { api, ApiError, type Filters, type HistoryFilters } from './client';
 import { pollEvery } from './live';
-import type { BanState } from './types';
+import type { BanState, ConfigKind } from './types';
 
 /** Refresh intervals, shown to the user next to the data they refresh. */
 export const STATUS_POLL_MS = 10_000;
@@ -84,6 +84,9 @@ export const queries = {
     queryOptions({ queryKey: ['blocklists', id, 'runs'], queryFn: () => api.blocklistRuns(id), refetchInterval: STATUS_POLL_MS }),
   blocklistLog: (id: number) =>
     queryOptions({ queryKey: ['blocklists', id, 'log'], queryFn: () => api.blocklistLog(id), refetchInterval: STATUS_POLL_MS }),
+  configFiles: (kind: ConfigKind) => queryOptions({ queryKey: ['config', kind], queryFn: () => api.configFiles(kind) }),
+  configFile: (kind: ConfigKind, name: string) =>
+    queryOptions({ queryKey: ['config', kind, name], queryFn: () => api.configFile(kind, name) }),
 };
 
 /** After a write: every cached read may have changed; visible ones refetch now, the rest when next shown. */

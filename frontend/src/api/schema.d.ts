@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every action of `action.d` with the running jails using it and whether a `.local` exists. */
+        get: operations["list_actions"];
+        put?: never;
+        /** Creates `action.d/NAME.local` from text or as a copy; tested by fail2ban first. */
+        post: operations["create_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One action: `[INCLUDES]`, `[Definition]` (actionstart, actionban, actionunban, …), `[Init]`,
+         *     the jails using it, and the raw `.conf` and `.local` texts.
+         */
+        get: operations["get_action"];
+        /** Replaces `action.d/NAME.local`; running jails using it are reloaded, with rollback. */
+        put: operations["update_action"];
+        post?: never;
+        /** Deletes BanGUI's `action.d/NAME.local`. */
+        delete: operations["delete_action"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -500,6 +540,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/filters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every filter of `filter.d` with the jails using it and whether a `.local` exists. */
+        get: operations["list_filters"];
+        put?: never;
+        /** Creates `filter.d/NAME.local` from text or as a copy; tested by fail2ban first. */
+        post: operations["create_filter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/filters/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One filter: `[INCLUDES]`, `[Definition]` (failregex, ignoreregex, prefregex, datepattern, …),
+         *     `[Init]`, the jails using it, and the raw `.conf` and `.local` texts.
+         */
+        get: operations["get_filter"];
+        /**
+         * Replaces `filter.d/NAME.local` (an override of a packaged filter, or BanGUI's own filter).
+         *     Running jails using the filter are reloaded; if one does not come back the previous file is
+         *     restored (`recovered: true`).
+         */
+        put: operations["update_filter"];
+        post?: never;
+        /** Deletes BanGUI's `filter.d/NAME.local` (never a file BanGUI did not create). */
+        delete: operations["delete_filter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/geo/lookup/{ip}": {
         parameters: {
             query?: never;
@@ -961,6 +1045,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/regex/logpath": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolves a `logpath` glob: each file, whether it lies in the allow-listed log directories
+         *     (links resolved; files outside are named, never read), its size, its last lines and how
+         *     many of them the filter matches (fail2ban-regex, first 5 files).
+         */
+        post: operations["test_logpath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/regex/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs fail2ban-regex and returns its counts (exactly as it prints them), each match with
+         *     host, time and captures, the missed and ignored lines and the date templates used. A regex
+         *     fail2ban cannot compile answers 400 `regex_invalid` with fail2ban's message; a test that
+         *     passes the timeout (catastrophic backtracking) is stopped and answers 422 `regex_timeout`.
+         */
+        post: operations["test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/server/flush-logs": {
         parameters: {
             query?: never;
@@ -1409,9 +1536,86 @@ export interface components {
          * @enum {string}
          */
         ChatFlavor: "slack" | "mattermost" | "discord";
+        /** @description One filter or action, parsed and raw (`.local` values over `.conf` values). */
+        ConfigFileDetail: components["schemas"]["ConfigFileSummary"] & {
+            conf_path: string;
+            /** @description The `.conf` file's text. */
+            conf_text?: string | null;
+            /**
+             * @description `[Definition]`: failregex, ignoreregex, prefregex, datepattern, … for a filter;
+             *     actionstart, actionban, actionunban, … for an action. Multi-line values keep their lines.
+             */
+            definition: {
+                [key: string]: string;
+            };
+            /** @description `[INCLUDES]` `before`/`after`. */
+            includes: {
+                [key: string]: string;
+            };
+            /** @description `[Init]` values. */
+            init: {
+                [key: string]: string;
+            };
+            kind: components["schemas"]["ConfigKind"];
+            local_path: string;
+            /** @description The `.local` file's text. */
+            local_text?: string | null;
+        };
+        ConfigFileList: {
+            items: components["schemas"]["ConfigFileSummary"][];
+            kind: components["schemas"]["ConfigKind"];
+        };
+        /** @description One filter or action in the list. */
+        ConfigFileSummary: {
+            /** @description The `.local` file was written by BanGUI (it may edit and delete it). */
+            bangui_owned: boolean;
+            has_conf: boolean;
+            has_local: boolean;
+            /** @description Jails of the configuration that use it. */
+            jails: string[];
+            name: string;
+        };
+        /**
+         * @description Which directory.
+         * @enum {string}
+         */
+        ConfigKind: "filter" | "action";
+        /** @description The outcome of a write. */
+        ConfigWriteReport: {
+            changed: boolean;
+            /** @description Unified diff of the `.local` file. */
+            diff: string;
+            file: string;
+            kind: components["schemas"]["ConfigKind"];
+            message: string;
+            name: string;
+            /** @description The change was undone because a jail did not come back. */
+            recovered: boolean;
+            /** @description Running jails reloaded after the change. */
+            reloaded_jails: string[];
+            /** @description Warnings of fail2ban's configuration test. */
+            warnings: string[];
+        };
+        /** @description A new filter or action. */
+        CreateBody: {
+            /** @description The file's text (INI: `[Definition]` …); BanGUI's marker line is added on top. */
+            content?: string | null;
+            /**
+             * @description Copy this existing filter or action instead (its `.conf`, else its `.local`); wins over
+             *     `content` when both are given.
+             */
+            copy_from?: string | null;
+            /** @description The new name (file `NAME.local`). */
+            name: string;
+        };
         CreatedTokenView: components["schemas"]["TokenView"] & {
             /** @description The secret, shown only in this response. Send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        DateTemplateHits: {
+            /** Format: int64 */
+            hits: number;
+            template: string;
         };
         Deleted: {
             /**
@@ -1835,6 +2039,44 @@ export interface components {
             /** @description More bytes were there than one read takes; older lines were skipped. */
             truncated: boolean;
         };
+        /** @description A log-path test. */
+        LogPathBody: {
+            /** @description The filter whose matches are counted in each file's last lines. */
+            filter?: string | null;
+            /** @description An absolute path or glob as a jail's `logpath` takes it. */
+            logpath: string;
+            /** @description Last lines shown and tested per file (default 20). */
+            tail_lines?: number | null;
+        };
+        /** @description One file the glob resolved to. */
+        LogPathFile: {
+            /** @description Inside the allow-listed log directories. */
+            allowed: boolean;
+            last_lines: string[];
+            /**
+             * Format: int64
+             * @description Lines of `last_lines` the filter matched (fail2ban-regex's count), when a filter was
+             *     given and the file was among the first tested.
+             */
+            matched?: number | null;
+            /** @description The path the glob produced. */
+            path: string;
+            /** @description Why the file could not be read or tested. */
+            problem?: string | null;
+            readable: boolean;
+            /** @description The path after resolving links. */
+            real_path?: string | null;
+            /** Format: int64 */
+            size?: number | null;
+        };
+        /** @description The answer of a log-path test. */
+        LogPathReport: {
+            allowed_dirs: string[];
+            files: components["schemas"]["LogPathFile"][];
+            logpath: string;
+            /** @description More files matched than are listed. */
+            truncated: boolean;
+        };
         LoginRequest: {
             password: string;
             username: string;
@@ -1950,6 +2192,88 @@ export interface components {
         ReResolveOutcome: {
             resolved: number;
             total: number;
+        };
+        /** @description fail2ban-regex's own totals (`Lines: N lines, N ignored, N matched, N missed`). */
+        RegexCounts: {
+            /** Format: int64 */
+            ignored: number;
+            /** Format: int64 */
+            lines: number;
+            /** Format: int64 */
+            matched: number;
+            /** Format: int64 */
+            missed: number;
+        };
+        RegexHits: {
+            /** Format: int64 */
+            hits: number;
+            regex: string;
+        };
+        /** @description One line fail2ban matched. */
+        RegexMatch: {
+            /** @description Every named group the match captured (`<F-USER>` as `user`, …), empty ones left out. */
+            captures: Record<string, never>;
+            /** @description The failure id fail2ban found (the host's address, or an `<F-ID>`). */
+            host: string;
+            /** @description The matched log line, when fail2ban's line list and its matches pair up one to one. */
+            line?: string | null;
+            /** @description The line's time as fail2ban read it (RFC 3339 UTC). */
+            time?: string | null;
+        };
+        /** @description Where the tested lines came from. */
+        RegexSource: {
+            /** @description `pasted` or `log_file`. */
+            kind: string;
+            /** @description Lines handed to fail2ban-regex. */
+            lines_sent: number;
+            /** @description The log file after resolving links. */
+            path?: string | null;
+            /** @description True when the file held more than was read. */
+            truncated: boolean;
+        };
+        /**
+         * @description What to test. Give `filter` or `failregex` (a filter wins when both are given), and `lines`
+         *     or `log_path` (a non-empty log path wins).
+         */
+        RegexTestBody: {
+            /** @description A date pattern as fail2ban-regex's `--datepattern` takes it (single `%`). */
+            datepattern?: string | null;
+            /** @description One failregex (with `<HOST>`, `<ADDR>` or an `<F-ID>` group). */
+            failregex?: string | null;
+            /** @description A filter of fail2ban's `filter.d` (with its `.local`), by name. */
+            filter?: string | null;
+            /** @description One ignoreregex. */
+            ignoreregex?: string | null;
+            /** @description Log lines to test, newline-separated (at most 192 KiB). */
+            lines?: string | null;
+            /**
+             * @description An absolute path inside the allow-listed log directories; its last lines are tested
+             *     (empty: not given).
+             */
+            log_path?: string | null;
+            /**
+             * Format: int32
+             * @description Lines buffered for multi-line regexes.
+             */
+            maxlines?: number | null;
+            /** @description The filter's `mode` (`aggressive`, `ddos`, …), with `filter` only. */
+            mode?: string | null;
+            /** @description How many lines from the end of `log_path` (default 1000, at most 5000; at most 1 MiB). */
+            tail_lines?: number | null;
+        };
+        /** @description The tester's answer. */
+        RegexTestReport: {
+            counts: components["schemas"]["RegexCounts"];
+            date_templates: components["schemas"]["DateTemplateHits"][];
+            /** @description The date pattern fail2ban used (`pattern : template`), when one was set. */
+            datepattern?: string | null;
+            failregex_hits: components["schemas"]["RegexHits"][];
+            ignored_lines: string[];
+            ignoreregex_hits: components["schemas"]["RegexHits"][];
+            matched_lines: string[];
+            matches: components["schemas"]["RegexMatch"][];
+            missed_lines: string[];
+            source: components["schemas"]["RegexSource"];
         };
         /** @description One line that was not taken, with its 1-based number and why. */
         RejectedLine: {
@@ -2267,6 +2591,10 @@ export interface components {
             /** @description A jail name; empty or null for every jail. */
             jail?: string | null;
         };
+        /** @description The new text of BanGUI's `NAME.local`. */
+        UpdateBody: {
+            content: string;
+        };
         UpdateUserRequest: {
             /** @description 10 to 1024 characters of at least two kinds (ASCII lower case, ASCII upper case, digits, anything else); not the user name. */
             password?: string | null;
@@ -2293,6 +2621,343 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_actions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log: {
         parameters: {
             query?: {
@@ -4118,6 +4783,343 @@ export interface operations {
             };
         };
     };
+    list_filters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileList"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigFileDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_filter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigWriteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     lookup: {
         parameters: {
             query?: never;
@@ -5800,6 +6802,175 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    test_logpath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LogPathBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPathReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the JSON body does not have the expected fields or types */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegexTestBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegexTestReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };

@@ -11,15 +11,18 @@ import type { ApplyReport, EditPreview, JailConfigView, LogPage, ServerSettings,
 import { useAuth } from '../auth';
 import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
 import { explainError, formatDuration, hasRole } from '../lib/format';
+import { ConfigFilesTab } from './ConfigFiles';
 
-type Tab = 'jails' | 'server' | 'log';
+type Tab = 'jails' | 'filters' | 'actions' | 'server' | 'log';
 
 export function ConfigPage() {
   usePageTitle('Configuration');
   const { session } = useAuth();
   const isAdmin = hasRole(session?.role, 'admin');
   const [tab, setTab] = useState<Tab>('jails');
-  const tabs: [Tab, string][] = isAdmin ? [['jails', 'Jails'], ['server', 'Server'], ['log', 'Log']] : [['jails', 'Jails']];
+  const tabs: [Tab, string][] = isAdmin
+    ? [['jails', 'Jails'], ['filters', 'Filters'], ['actions', 'Actions'], ['server', 'Server'], ['log', 'Log']]
+    : [['jails', 'Jails'], ['filters', 'Filters'], ['actions', 'Actions']];
   return (
     <>
       <h1>Configuration</h1>
@@ -31,6 +34,8 @@ export function ConfigPage() {
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === 'jails' && <JailsTab />}
+        {tab === 'filters' && <ConfigFilesTab kind="filter" />}
+        {tab === 'actions' && <ConfigFilesTab kind="action" />}
         {tab === 'server' && isAdmin && <ServerTab />}
         {tab === 'log' && isAdmin && <LogTab />}
       </div>
