@@ -122,6 +122,7 @@ async fn main() {
             },
         ),
         ImportLimits { batch_size: batch },
+        std::sync::Arc::new(bangui::services::events::EventBus::default()),
     );
     let src = service
         .create(&SourceInput {

@@ -245,7 +245,7 @@ impl Application {
         let fail2ban_log =
             Fail2banLogService::new(fail2ban.clone(), settings.fail2ban.log_dirs.clone());
         let live_streams = Arc::new(LiveStreams::new(Arc::clone(&events)));
-        let blocklists = blocklist_service(&pool, &fail2ban);
+        let blocklists = blocklist_service(&pool, &fail2ban, Arc::clone(&events));
         if let Err(e) = blocklists.recover().await {
             tracing::warn!(error = %e, "cannot mark interrupted blocklist imports as failed");
         }
@@ -500,7 +500,11 @@ async fn reload_geo_on_sighup(geo: Arc<GeoCache>) {
 /// The blocklist service: its own fail2ban client whose command timeout fits a batch of bans
 /// (a forking ban action takes milliseconds per address), the system resolver behind the SSRF
 /// guard, 50 MB and 60 s per download.
-fn blocklist_service(pool: &sqlx::SqlitePool, fail2ban: &Fail2banClient) -> BlocklistService {
+fn blocklist_service(
+    pool: &sqlx::SqlitePool,
+    fail2ban: &Fail2banClient,
+    events: Arc<EventBus>,
+) -> BlocklistService {
     let mut config = fail2ban.config().clone();
     config.command_timeout = config
         .command_timeout
@@ -518,6 +522,7 @@ fn blocklist_service(pool: &sqlx::SqlitePool, fail2ban: &Fail2banClient) -> Bloc
         ImportLimits {
             batch_size: BLOCKLIST_BATCH_SIZE,
         },
+        events,
     )
 }
 

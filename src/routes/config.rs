@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 use super::guard::{Admin, Caller, Viewer};
 use super::jails::JailPath;
+use crate::domain::event::EventKind;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -205,6 +206,19 @@ async fn apply(
                 .audit
                 .finish_with_details(intent, code, &details)
                 .await;
+            let change = format!("{action} {name}");
+            let actor = caller.actor().name;
+            if report.recovered {
+                state.events.publish(EventKind::ConfigRolledBack {
+                    change,
+                    actor,
+                    reason: report.message.clone(),
+                });
+            } else if report.changed {
+                state
+                    .events
+                    .publish(EventKind::ConfigApplied { change, actor });
+            }
             Ok(web::Json(report))
         }
         Err(e) => {

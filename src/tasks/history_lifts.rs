@@ -1,4 +1,5 @@
-//! Job `history_lifts`: every 15 s, records archived bans that were unbanned outside BanGUI.
+//! Job `history_lifts`: every 4 s, records archived bans that were unbanned outside BanGUI (and
+//! publishes them as `unban` events), so such an unban is seen within about 5 s.
 //! Only schedules; the work is `HistoryLifts::detect`.
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ pub fn spec(state: &AppState) -> JobSpec {
     let lifts = Arc::clone(&state.history_lifts);
     JobSpec {
         id: JOB_ID,
-        schedule: Schedule::Every(Duration::from_secs(15)),
+        schedule: Schedule::Every(Duration::from_secs(4)),
         run: Arc::new(move || {
             let lifts = Arc::clone(&lifts);
             Box::pin(async move {

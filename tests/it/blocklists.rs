@@ -125,6 +125,7 @@ impl ListServer {
 struct Fixture {
     f2b: Fail2banServer,
     service: BlocklistService,
+    events: std::sync::Arc<bangui::services::events::EventBus>,
     db: sqlx::SqlitePool,
     _dir: tempfile::TempDir,
 }
@@ -141,15 +142,18 @@ async fn fixture(limits: FetchLimits) -> Fixture {
         ("lists.test".to_string(), vec![IpAddr::from([127, 0, 0, 1])]),
         ("evil.test".to_string(), vec![IpAddr::from([10, 0, 0, 1])]),
     ]));
+    let events = std::sync::Arc::new(bangui::services::events::EventBus::default());
     let service = BlocklistService::new(
         db.clone(),
         Fail2banClient::new(config),
         Fetcher::new(Arc::new(resolver), limits),
         ImportLimits { batch_size: 2 },
+        std::sync::Arc::clone(&events),
     );
     Fixture {
         f2b,
         service,
+        events,
         db,
         _dir: dir,
     }
@@ -347,8 +351,18 @@ async fn assert_failed_and_nothing_banned(
     let mut input = source(url, allow);
     input.name = code.into();
     let src = fx.service.create(&input).await.unwrap();
+    let mut published = fx.events.subscribe();
     let run = fx.service.import_and_wait(src.id, true).await.unwrap();
     assert_eq!(run.state, "failed", "{url}: {run:?}");
+    let event = published.try_recv().and_then(Result::ok);
+    assert!(
+        matches!(
+            event.as_deref().map(|e| &e.kind),
+            Some(bangui::domain::event::EventKind::BlocklistImportFailed { list, error })
+                if list == code && error.contains(says)
+        ),
+        "{url}: a failed import is published as blocklist_import_failed: {event:?}"
+    );
     assert_eq!(run.error_code.as_deref(), Some(code), "{url}: {run:?}");
     let error = run.error.clone().unwrap_or_default();
     assert!(error.contains(says), "{url}: {error}");

@@ -6,6 +6,7 @@
 //! visible as a pending recovery; bad input and changes fail2ban's test refuses are 4xx with
 //! nothing changed on disk; concurrent edits of one jail do not interleave.
 
+use bangui::domain::event::EventKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -125,6 +126,7 @@ async fn every_jail_is_listed_with_its_state_and_the_file_each_setting_comes_fro
 async fn a_persisted_bantime_survives_a_fail2ban_restart_and_the_audit_holds_the_diff() {
     let mut f2b = Fail2banServer::start();
     let app = app(&f2b, "0").await;
+    let mut events = app.state.events.subscribe();
     let (status, report) = app
         .send_json(
             Method::PUT,
@@ -133,6 +135,11 @@ async fn a_persisted_bantime_survives_a_fail2ban_restart_and_the_audit_holds_the
         )
         .await;
     assert_eq!(status, 200, "{report}");
+    assert!(
+        drained(&mut events).iter().any(|k| matches!(k,
+            EventKind::ConfigApplied { change, actor } if change == "config.jail sshd" && actor == "admin")),
+        "an applied change is published as config_applied"
+    );
     assert_eq!(
         (
             report["changed"].as_bool(),
@@ -228,6 +235,7 @@ async fn a_change_that_breaks_the_jail_is_rolled_back_and_the_jail_runs_again_wi
     .unwrap();
     let app = app(&f2b, "0").await;
     let before = snapshot(&etc(&f2b));
+    let mut events = app.state.events.subscribe();
     let (status, report) = app
         .send_json(
             Method::PUT,
@@ -237,6 +245,11 @@ async fn a_change_that_breaks_the_jail_is_rolled_back_and_the_jail_runs_again_wi
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["recovered"], true, "{report}");
+    assert!(
+        drained(&mut events).iter().any(|k| matches!(k,
+            EventKind::ConfigRolledBack { change, .. } if change == "config.jail bangui-app")),
+        "a rolled-back change is published as config_rolled_back"
+    );
     assert_eq!(report["active"], true, "{report}");
     assert_eq!(report["fail2ban_running"], true, "{report}");
     assert!(running(&f2b).contains("bangui-app"));
@@ -515,4 +528,15 @@ async fn the_fail2ban_log_is_tailed_filtered_and_confined_to_the_allowed_directo
         "{body}"
     );
     app.stop().await;
+}
+
+/// The kinds of the events published since `events` subscribed.
+fn drained(events: &mut bangui::services::events::Subscription) -> Vec<EventKind> {
+    let mut kinds = Vec::new();
+    while let Some(event) = events.try_recv() {
+        if let Ok(e) = event {
+            kinds.push(e.kind.clone());
+        }
+    }
+    kinds
 }

@@ -15,6 +15,7 @@
 //! as every member is still banned (bans expire after the jail's `bantime`); otherwise the run
 //! reconciles in full.
 
+use crate::domain::event::EventKind;
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
@@ -183,6 +184,10 @@ impl BlocklistService {
         });
         if let Some(m) = &message {
             self.note(run, row.id, "error", m).await;
+            self.inner.events.publish(EventKind::BlocklistImportFailed {
+                list: row.name.clone(),
+                error: m.clone(),
+            });
         }
         let outcome = RunOutcome {
             state: if failure.is_some() {

@@ -16,6 +16,7 @@ pub mod fetch;
 mod import;
 pub mod views;
 
+use crate::services::events::EventBus;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -91,6 +92,8 @@ struct Inner {
     fail2ban: Fail2banClient,
     fetcher: Fetcher,
     limits: ImportLimits,
+    /// Failed imports are published as `blocklist_import_failed`.
+    events: Arc<EventBus>,
     locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -101,12 +104,14 @@ impl BlocklistService {
         fail2ban: Fail2banClient,
         fetcher: Fetcher,
         limits: ImportLimits,
+        events: Arc<EventBus>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 fail2ban,
                 fetcher,
+                events,
                 limits: ImportLimits {
                     batch_size: limits.batch_size.max(1),
                 },
