@@ -1,6 +1,7 @@
 //! A reader for the Python literals `fail2ban-client -d` prints, one command per line
 //! (`['set', 'sshd', 'maxretry', 3]`): lists, tuples, quoted strings with Python's escapes,
-//! integers, floats, `True`, `False` and `None`. It is total (every input gives a value or an
+//! integers, floats, `True`, `False` and `None`, and the dicts and sets `fail2ban-regex --out`
+//! prints (`{'user': 'x'}`, `set()`). It is total (every input gives a value or an
 //! error, never a panic) and knows nothing about what the commands mean.
 
 /// One Python literal.
@@ -11,7 +12,10 @@ pub enum Literal {
     Float(f64),
     Bool(bool),
     None,
+    /// A list, a tuple or a set.
     List(Vec<Literal>),
+    /// A dict, its pairs in the order written.
+    Dict(Vec<(Literal, Literal)>),
 }
 
 impl Literal {
@@ -32,6 +36,19 @@ impl Literal {
             Literal::Bool(b) => Value::Bool(*b),
             Literal::None => Value::Null,
             Literal::List(items) => Value::Array(items.iter().map(Literal::to_json).collect()),
+            // JSON keys are strings: a non-string key is written as its JSON text.
+            Literal::Dict(pairs) => Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match k {
+                            Literal::Str(s) => s.clone(),
+                            other => other.to_json().to_string(),
+                        };
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -89,6 +106,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'[') => self.sequence(b']', depth),
             Some(b'(') => self.sequence(b')', depth),
+            Some(b'{') => self.braces(depth),
             Some(q @ (b'\'' | b'"')) => self.string(q).map(Literal::Str),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => self.word(),
@@ -111,6 +129,41 @@ impl Parser<'_> {
                 Some(b',') => self.i += 1,
                 Some(c) if c == close => {}
                 _ => return Err(self.err("expected `,` or the end of the list")),
+            }
+        }
+    }
+
+    /// A dict (`{k: v, …}`) or a non-empty set (`{a, b}`); `{}` is an empty dict.
+    fn braces(&mut self, depth: usize) -> Result<Literal, LiteralError> {
+        self.i += 1;
+        let mut pairs = Vec::new();
+        let mut members = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'}') {
+                self.i += 1;
+                return Ok(if members.is_empty() {
+                    Literal::Dict(pairs)
+                } else {
+                    Literal::List(members)
+                });
+            }
+            let key = self.value(depth + 1)?;
+            self.skip_ws();
+            if self.peek() == Some(b':') {
+                self.i += 1;
+                pairs.push((key, self.value(depth + 1)?));
+            } else {
+                members.push(key);
+            }
+            if !pairs.is_empty() && !members.is_empty() {
+                return Err(self.err("a dict and a set mixed"));
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {}
+                _ => return Err(self.err("expected `,` or `}`")),
             }
         }
     }
@@ -192,6 +245,7 @@ impl Parser<'_> {
             (&b"True"[..], Literal::Bool(true)),
             (b"False", Literal::Bool(false)),
             (b"None", Literal::None),
+            (b"set()", Literal::List(Vec::new())),
         ] {
             if rest.starts_with(word) {
                 self.i += word.len();
