@@ -88,6 +88,17 @@ impl JobMonitor {
         });
     }
 
+    /// Whether the job's latest run failed with exactly `message` (a failure that goes on).
+    pub fn failing_with(&self, id: &'static str, message: &str) -> bool {
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        jobs.get(id).is_some_and(|s| {
+            s.failing && s.last_error.as_ref().is_some_and(|e| e.message == message)
+        })
+    }
+
     pub fn failed(&self, id: &'static str, message: String, took: Duration) {
         if let Some(counter) = &self.failures {
             counter.with_label_values(&[id]).inc();

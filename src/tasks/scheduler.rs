@@ -163,7 +163,14 @@ pub fn guarded(
                 }
                 Ok(Err(e)) => {
                     let message = error_chain(e.as_ref());
-                    tracing::error!(job = id, error = %message, "job failed");
+                    // A failure that goes on (fail2ban down for an hour) is logged once, when
+                    // it starts; later runs with the same error are debug lines. Health and
+                    // the failure counter still count every run.
+                    if monitor.failing_with(id, &message) {
+                        tracing::debug!(job = id, error = %message, "job still failing");
+                    } else {
+                        tracing::error!(job = id, error = %message, "job failed");
+                    }
                     monitor.failed(id, message, started.elapsed());
                 }
                 Err(e) => {
@@ -270,6 +277,10 @@ mod tests {
         let p = &jobs["passing"];
         assert!(!p.failing && p.last_success.is_some() && p.last_error.is_none());
         assert_eq!(counter.with_label_values(&["failing"]).get(), 2);
+        // The second identical failure is one that goes on (logged at debug, still counted).
+        assert!(monitor.failing_with("failing", "boom"));
+        assert!(!monitor.failing_with("failing", "another error"));
+        assert!(!monitor.failing_with("passing", "boom"));
         assert_eq!(counter.with_label_values(&["passing"]).get(), 0);
     }
 
