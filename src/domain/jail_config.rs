@@ -222,7 +222,7 @@ fn render(key: JailKey, value: &Value) -> Result<String, DomainError> {
             }
             for item in &items {
                 check_log_path(item)
-                    .map_err(|reason| DomainError::new(key.name(), item, reason))?;
+                    .map_err(|reason| DomainError::new(key.name(), item, reason.to_string()))?;
             }
             Ok(items.join("\n"))
         }
@@ -383,19 +383,32 @@ fn is_interpolation(text: &str) -> bool {
         })
 }
 
+/// Why a log path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LogPathError {
+    #[error("expected an absolute path")]
+    NotAbsolute,
+    #[error("control characters are not allowed")]
+    ControlCharacters,
+    #[error("`..` and `.` are not allowed")]
+    DotParts,
+    #[error("wildcards, spaces, `;`, `#` and `%` are not allowed")]
+    Wildcards,
+}
+
 /// The shape of a log path: absolute, no `..` or `.` parts, no wildcards or control characters.
-pub fn check_log_path(path: &str) -> Result<(), String> {
+pub fn check_log_path(path: &str) -> Result<(), LogPathError> {
     if !path.starts_with('/') {
-        return Err("expected an absolute path".into());
+        return Err(LogPathError::NotAbsolute);
     }
     if path.len() > 4096 || path.chars().any(|c| c.is_control()) {
-        return Err("control characters are not allowed".into());
+        return Err(LogPathError::ControlCharacters);
     }
     if path.split('/').any(|p| p == ".." || p == ".") {
-        return Err("`..` and `.` are not allowed".into());
+        return Err(LogPathError::DotParts);
     }
     if path.contains(['*', '?', '[', ']', ';', '#', '%', ' ']) {
-        return Err("wildcards, spaces, `;`, `#` and `%` are not allowed".into());
+        return Err(LogPathError::Wildcards);
     }
     Ok(())
 }

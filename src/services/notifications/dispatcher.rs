@@ -232,7 +232,11 @@ impl Dispatcher {
     }
 
     /// One immediate attempt outside the queue (the "send test" button); logged like others.
-    pub async fn send_now(&self, channel: &Channel, message: Message) -> (i64, Result<(), String>) {
+    pub async fn send_now(
+        &self,
+        channel: &Channel,
+        message: Message,
+    ) -> (i64, Result<(), crate::delivery::DeliveryError>) {
         let now = db::now_epoch();
         let id = store::log_new(
             &self.pool,
@@ -270,9 +274,8 @@ impl Dispatcher {
             }
             Err(e) => {
                 self.counters.failed.with_label_values(&[kind]).inc();
-                let error = e.to_string();
-                self.log(&job, "failed", Some(&error)).await;
-                (id, Err(error))
+                self.log(&job, "failed", Some(&e.to_string())).await;
+                (id, Err(e))
             }
         }
     }

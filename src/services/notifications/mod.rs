@@ -239,7 +239,7 @@ impl NotificationService {
         let (delivery_id, result) = self.dispatcher.send_now(&channel, message).await;
         Ok(TestOutcome {
             delivery_id,
-            error: result.err(),
+            error: result.err().map(|e| e.to_string()),
         })
     }
 

@@ -31,6 +31,9 @@ use crate::fail2ban::config_files::{
 use crate::fail2ban::jail_files::JailFiles;
 use crate::fail2ban::{Fail2banClient, Fail2banError};
 
+mod candidate;
+mod recovery;
+
 /// Where a jail stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -149,10 +152,6 @@ pub enum JailConfigError {
     #[error("no pending recovery {0}")]
     RecoveryNotFound(i64),
 }
-
-/// A copy of the configuration directory larger than this is refused (fail2ban's is < 1 MiB).
-const MAX_COPY_BYTES: u64 = 64 << 20;
-const MAX_COPY_FILES: usize = 20_000;
 
 type Locks = Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
 
@@ -396,47 +395,6 @@ impl JailConfigService {
         Ok(())
     }
 
-    /// Runs `fail2ban-client -t` on a copy of the configuration directory holding `after` as
-    /// BanGUI's file.
-    pub async fn test_candidate(
-        &self,
-        rel: &ConfigPath,
-        after: Option<&str>,
-    ) -> Result<ConfigTest, JailConfigError> {
-        let copy = self
-            .scratch
-            .join(format!("config-test-{}", uuid::Uuid::new_v4().simple()));
-        let src = self.config_dir().to_path_buf();
-        let (c, r, a) = (copy.clone(), rel.relative(), after.map(str::to_string));
-        let prepared = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut budget = (MAX_COPY_BYTES, MAX_COPY_FILES);
-            copy_tree(&src, &c, &mut budget)?;
-            let target = c.join(&r);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            match a {
-                Some(text) => std::fs::write(&target, text),
-                None => match std::fs::remove_file(&target) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                    _ => Ok(()),
-                },
-            }
-        })
-        .await
-        .map_err(|e| JailConfigError::Scratch(e.to_string()))?;
-        let result = match prepared {
-            Ok(()) => self
-                .fail2ban
-                .test_config(&copy)
-                .await
-                .map_err(JailConfigError::from),
-            Err(e) => Err(JailConfigError::Scratch(e.to_string())),
-        };
-        let _ = tokio::fs::remove_dir_all(&copy).await;
-        result
-    }
-
     /// What `edit` would write, with fail2ban's verdict; nothing changes.
     pub async fn preview(
         &self,
@@ -550,121 +508,6 @@ impl JailConfigService {
             file,
         })
     }
-
-    /// Whether fail2ban answers and whether it runs `jail`.
-    async fn probe(&self, jail: &JailName) -> (bool, bool) {
-        match self.fail2ban.jails().await {
-            Ok(list) => (true, list.iter().any(|j| j == jail.as_str())),
-            Err(_) => (false, false),
-        }
-    }
-
-    /// Restores the previous file, reloads fail2ban (if it answers) and records the recovery.
-    async fn roll_back(
-        &self,
-        jail: &JailName,
-        receipt: &WriteReceipt,
-        cause: &str,
-    ) -> Result<(bool, bool), JailConfigError> {
-        let restored = self.writer.restore(receipt)?;
-        if restored
-            && self.fail2ban.ping().await.is_ok()
-            && let Err(e) = self.fail2ban.reload(None).await
-        {
-            tracing::warn!(jail = %jail, error = %e, "reload after restoring a jail file failed");
-        }
-        let (alive, runs) = self.probe(jail).await;
-        let message = if restored {
-            format!("{cause}; BanGUI restored the previous content of its file")
-        } else {
-            format!("{cause}; the file changed again since, so BanGUI left it as it is")
-        };
-        tracing::warn!(jail = %jail, %message, "jail configuration rolled back");
-        config_recoveries::insert(
-            &self.pool,
-            &NewRecovery {
-                at: chrono::Utc::now().timestamp(),
-                jail: jail.as_str(),
-                file: &receipt.path.display().to_string(),
-                backup: receipt
-                    .backup
-                    .as_ref()
-                    .map(|b| b.display().to_string())
-                    .as_deref(),
-                message: &message,
-                fail2ban_running: alive,
-                jail_running: runs,
-            },
-        )
-        .await?;
-        Ok((alive, runs))
-    }
-
-    /// Pings fail2ban for the watch window; if it stops answering, restores the previous file
-    /// (fail2ban reads it when it starts again) and records the recovery.
-    fn spawn_watch(&self, jail: JailName, receipt: WriteReceipt) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let step = (me.watch / 20).clamp(Duration::from_millis(200), Duration::from_secs(2));
-            let deadline = tokio::time::Instant::now() + me.watch;
-            let mut misses = 0;
-            while tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(step).await;
-                if me.fail2ban.ping().await.is_ok() {
-                    misses = 0;
-                    continue;
-                }
-                misses += 1;
-                if misses >= 2 {
-                    let _guard = me.lock(jail.as_str()).await;
-                    let cause = format!(
-                        "fail2ban stopped answering within {} s of the change",
-                        me.watch.as_secs()
-                    );
-                    // A later change of this jail has its own watch: leave its file alone.
-                    let superseded = me
-                        .writer
-                        .read_path(&receipt.path)
-                        .map(|now| now != receipt.after)
-                        .unwrap_or(false);
-                    if superseded {
-                        return;
-                    }
-                    if let Err(e) = me.roll_back(&jail, &receipt, &cause).await {
-                        tracing::error!(jail = %jail, error = %e, "rollback after fail2ban died failed");
-                    }
-                    return;
-                }
-            }
-        });
-    }
-
-    pub async fn pending(&self) -> Result<Vec<PendingRecovery>, JailConfigError> {
-        Ok(config_recoveries::open(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| PendingRecovery {
-                id: r.id,
-                at: chrono::DateTime::from_timestamp(r.at, 0)
-                    .unwrap_or_default()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                jail: r.jail,
-                file: r.file,
-                backup: r.backup,
-                message: r.message,
-                fail2ban_running: r.fail2ban_running,
-                jail_running: r.jail_running,
-            })
-            .collect())
-    }
-
-    pub async fn dismiss(&self, id: i64, by: &str) -> Result<(), JailConfigError> {
-        if config_recoveries::dismiss(&self.pool, id, chrono::Utc::now().timestamp(), by).await? {
-            Ok(())
-        } else {
-            Err(JailConfigError::RecoveryNotFound(id))
-        }
-    }
 }
 
 /// BanGUI's file for `jail`.
@@ -695,31 +538,6 @@ pub fn diff(rel: &ConfigPath, before: Option<&str>, after: Option<&str>) -> Stri
         .unified_diff()
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
-}
-
-/// Copies a directory tree (symlinks as symlinks) within a budget of bytes and files.
-fn copy_tree(src: &Path, dst: &Path, budget: &mut (u64, usize)) -> std::io::Result<()> {
-    std::fs::create_dir_all(dst)?;
-    for entry in std::fs::read_dir(src)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let to = dst.join(entry.file_name());
-        budget.1 = budget.1.checked_sub(1).ok_or_else(too_big)?;
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &to, budget)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &to)?;
-        } else if kind.is_file() {
-            let len = entry.metadata()?.len();
-            budget.0 = budget.0.checked_sub(len).ok_or_else(too_big)?;
-            std::fs::copy(entry.path(), &to)?;
-        }
-    }
-    Ok(())
-}
-
-fn too_big() -> std::io::Error {
-    std::io::Error::other("fail2ban's configuration directory is too large to copy for a test")
 }
 
 #[cfg(test)]
