@@ -29,16 +29,25 @@ pub struct HistoryRow {
     pub origin: String,
     pub country_code: Option<String>,
     pub asn: Option<i64>,
+    /// How the stored geolocation was found and by which MMDB build: read by the dashboard's
+    /// ban list only (searches and exports leave them out, see [`SEARCH_COLUMNS`]).
+    #[sqlx(default)]
     pub geo_source: Option<String>,
+    #[sqlx(default)]
     pub geo_build: Option<i64>,
     /// When the ban was lifted before its end, and by whom (migration 0005).
     pub lifted_at: Option<i64>,
     pub lifted_by: Option<String>,
 }
 
-/// The columns of a [`HistoryRow`], in its order.
-pub(super) const ROW_COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, \
-                                      origin, country_code, asn, geo_source, geo_build, lifted_at, lifted_by";
+/// The columns of a [`HistoryRow`].
+const ROW_COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, origin, \
+                           country_code, asn, geo_source, geo_build, lifted_at, lifted_by";
+
+/// The columns of a [`HistoryRow`] without the geolocation's provenance (which then reads as
+/// `None`): what searches and exports read, a million rows at a time.
+pub(super) const SEARCH_COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, \
+                                         failures, origin, country_code, asn, lifted_at, lifted_by";
 
 /// The geolocation stored on a row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

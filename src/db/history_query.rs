@@ -16,7 +16,7 @@ use crate::domain::history_query::{
     BanState, Cursor, HistoryFilter, HistoryQuery, IpFilter, Order,
 };
 
-use super::history::{HistoryRow, ROW_COLUMNS as COLUMNS};
+use super::history::{HistoryRow, SEARCH_COLUMNS as COLUMNS};
 use super::rollup::origin_text;
 
 /// One ban of an IP's timeline: a search row and its matched log lines (JSON array).
@@ -360,15 +360,15 @@ pub async fn ip_timeline(
     .await
 }
 
-/// Per (host, jail): an IP's bans, the oldest and the newest, read from the IP index alone
-/// (it carries host and jail).
+/// Per (host, jail): an IP's bans, the oldest and the newest, read in one pass over
+/// `history_ip_jail` (grouped as the index is, no sort; migration 0012).
 pub async fn ip_totals(
     pool: &SqlitePool,
     ip: &str,
 ) -> Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT host, jail, COUNT(*), MIN(timeofban), MAX(timeofban) \
-         FROM history INDEXED BY history_ip_time WHERE ip = ?1 GROUP BY host, jail \
+         FROM history INDEXED BY history_ip_jail WHERE ip = ?1 GROUP BY host, jail \
          ORDER BY host, jail",
     )
     .bind(ip)
