@@ -521,6 +521,7 @@ fn blocklist_service(
         ),
         ImportLimits {
             batch_size: BLOCKLIST_BATCH_SIZE,
+            verify_every: BLOCKLIST_VERIFY_EVERY,
         },
         events,
     )
@@ -528,3 +529,13 @@ fn blocklist_service(
 
 /// Entries per `banip` command of an import (see docs/perf.md for the measurement).
 pub const BLOCKLIST_BATCH_SIZE: usize = 500;
+
+/// How long a full check of a blocklist's members against fail2ban's live ban list is trusted
+/// for an unchanged list (scheduled runs check the jail's ban count in between). Six hours,
+/// not one: the hourly schedule runs 3600 s apart give or take a second, so a one-hour bound
+/// would make every other hourly run (at random) a full check; with six hours an hourly source
+/// is checked in full about every sixth run and a daily or weekly one on every run, and a ban
+/// lost behind an equal number of foreign bans (which the count cannot see) is repaired within
+/// six hours. Lost bans the count does see (expiry, unban by hand, a fail2ban restart without
+/// its database) are repaired by the next run whatever the bound.
+pub const BLOCKLIST_VERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);

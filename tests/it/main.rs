@@ -14,6 +14,7 @@ mod archive_crash;
 mod archive_geo;
 mod archive_rollups;
 mod blocklists;
+mod blocklists_unchanged;
 mod events;
 mod events_stream;
 mod fail2ban_client;
