@@ -522,13 +522,18 @@ fn blocklist_service(
         ImportLimits {
             batch_size: BLOCKLIST_BATCH_SIZE,
             verify_every: BLOCKLIST_VERIFY_EVERY,
+            pause: BLOCKLIST_BATCH_PAUSE,
         },
         events,
     )
 }
 
 /// Entries per `banip` command of an import (see docs/perf.md for the measurement).
-pub const BLOCKLIST_BATCH_SIZE: usize = 500;
+pub const BLOCKLIST_BATCH_SIZE: usize = 100;
+
+/// The pause between two batches of an import, in which fail2ban answers the dashboard
+/// (docs/perf.md, "Blocklist imports").
+pub const BLOCKLIST_BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(3);
 
 /// How long a full check of a blocklist's members against fail2ban's live ban list is trusted
 /// for an unchanged list (scheduled runs check the jail's ban count in between). Six hours,

@@ -111,9 +111,12 @@ const CONNECT_BACKOFF: [Duration; 3] = [
 /// with a backlog of 1, so a connect meets EAGAIN whenever another client's connection waits to
 /// be accepted; that is a busy server, not a missing one. Such attempts go on with growing
 /// delays until the command timeout, which then reports a `Timeout` (a frozen fail2ban), never
-/// `Offline`.
+/// `Offline`. The largest delay is small because it adds to every wait: once fail2ban is free, a
+/// command waiting here starts at most that much later (with 100 ms, `/health` waited up to
+/// ~100 ms more than fail2ban was busy during a blocklist import; docs/perf.md). A connection
+/// attempt every 10 ms costs nothing measurable.
 const BUSY_BACKOFF_FIRST: Duration = Duration::from_millis(2);
-const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(100);
+const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(10);
 
 /// Cheap to clone; every clone shares the concurrency limit and the detected version.
 #[derive(Debug, Clone)]

@@ -150,6 +150,7 @@ pub(crate) async fn fixture(limits: FetchLimits) -> Fixture {
         ImportLimits {
             batch_size: 2,
             verify_every: Duration::from_secs(3600),
+            pause: Duration::ZERO,
         },
         std::sync::Arc::clone(&events),
     );

@@ -414,6 +414,17 @@ impl BlocklistService {
         Ok(())
     }
 
+    /// Before every batch but the first: leaves fail2ban's command loop to other callers for
+    /// [`ImportLimits::pause`](super::ImportLimits), so a caller that sends several commands
+    /// one after the other (the dashboard's status: one per jail) waits behind one batch in
+    /// all, not one per command.
+    async fn give_way(&self, batch_index: usize) {
+        let pause = self.inner.limits.pause;
+        if batch_index > 0 && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// Makes the jail hold `parsed` for this source; returns (banned, unbanned).
     async fn reconcile(
         &self,
@@ -436,7 +447,8 @@ impl BlocklistService {
             .filter_map(|e| BlocklistEntry::parse(e).ok())
             .collect();
         let mut removed = 0;
-        for chunk in unban.chunks(batch) {
+        for (i, chunk) in unban.chunks(batch).enumerate() {
+            self.give_way(i).await;
             removed += f2b.unban_entries(jail, chunk).await? as usize;
         }
         repo::remove_members(db, row.id, &leaving).await?;
@@ -448,9 +460,10 @@ impl BlocklistService {
             .copied()
             .collect();
         let mut added = 0;
-        for chunk in ban.chunks(batch) {
+        for (i, chunk) in ban.chunks(batch).enumerate() {
             let texts: Vec<String> = chunk.iter().map(ToString::to_string).collect();
             repo::add_members(db, row.id, &texts).await?;
+            self.give_way(i).await;
             added += f2b.ban_entries(jail, chunk).await? as usize;
         }
         let shared: Vec<String> = desired
@@ -479,7 +492,8 @@ impl BlocklistService {
                     .filter(|e| live.contains(*e) && !others.contains(*e))
                     .filter_map(|e| BlocklistEntry::parse(e).ok())
                     .collect();
-                for chunk in unban.chunks(self.inner.limits.batch_size) {
+                for (i, chunk) in unban.chunks(self.inner.limits.batch_size).enumerate() {
+                    self.give_way(i).await;
                     unbanned += self.inner.fail2ban.unban_entries(&jail, chunk).await?;
                 }
             }

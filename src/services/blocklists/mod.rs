@@ -66,6 +66,8 @@ pub struct ImportLimits {
     /// stays good: until then a scheduled run of an unchanged list checks fail2ban's ban count
     /// only (see `import.rs`). Zero checks every member on every run.
     pub verify_every: std::time::Duration,
+    /// A pause between two `banip`/`unbanip` batches, in which fail2ban serves other callers.
+    pub pause: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
