@@ -130,11 +130,12 @@ async fn main() {
     let db = bangui::db::connect(&dir.path().join("bangui.db"), Duration::from_secs(5))
         .await
         .unwrap();
-    let mut config = ClientConfig::new(f2b.socket());
-    config.command_timeout = Duration::from_secs(600);
+    // As in the application: the dashboard's client, and the import's bulk client made from it
+    // (which lets the dashboard's commands go first).
+    let prober = Fail2banClient::new(ClientConfig::new(f2b.socket()));
     let service = BlocklistService::new(
         db,
-        Fail2banClient::new(config),
+        prober.for_bulk_work(Duration::from_secs(600)),
         Fetcher::new(
             Arc::new(SystemResolver),
             FetchLimits {
@@ -161,7 +162,6 @@ async fn main() {
         .await
         .unwrap();
 
-    let prober = Fail2banClient::new(ClientConfig::new(f2b.socket()));
     let stop = Arc::new(AtomicBool::new(false));
     let idle = tokio::spawn(probes(prober.clone(), Arc::clone(&stop)));
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -497,21 +497,22 @@ async fn reload_geo_on_sighup(geo: Arc<GeoCache>) {
     }
 }
 
-/// The blocklist service: its own fail2ban client whose command timeout fits a batch of bans
-/// (a forking ban action takes milliseconds per address), the system resolver behind the SSRF
+/// The blocklist service: its own (bulk) fail2ban client whose command timeout fits a batch of
+/// bans (a forking ban action takes milliseconds per address) and which lets the dashboard's
+/// commands go first, the system resolver behind the SSRF
 /// guard, 50 MB and 60 s per download.
 fn blocklist_service(
     pool: &sqlx::SqlitePool,
     fail2ban: &Fail2banClient,
     events: Arc<EventBus>,
 ) -> BlocklistService {
-    let mut config = fail2ban.config().clone();
-    config.command_timeout = config
+    let timeout = fail2ban
+        .config()
         .command_timeout
         .max(std::time::Duration::from_secs(120));
     BlocklistService::new(
         pool.clone(),
-        Fail2banClient::new(config),
+        fail2ban.for_bulk_work(timeout),
         Fetcher::new(
             Arc::new(SystemResolver),
             FetchLimits {
