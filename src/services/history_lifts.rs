@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,17 @@ pub struct HistoryLifts {
     events: Arc<EventBus>,
     /// When every banned list was last read (`None`: not yet).
     last_full_read: Mutex<Option<Instant>>,
+    full_reads: AtomicU64,
+    jail_reads: AtomicU64,
+}
+
+/// How often the detector has read fail2ban's banned lists since it was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListReads {
+    /// Reads of every jail's list (`banned`).
+    pub full: u64,
+    /// Reads of one jail's list (`get JAIL banip`) after its count dropped.
+    pub jails: u64,
 }
 
 fn unban(ip: Option<IpAddr>, jail: Option<String>, at: i64, by: &str) -> EventKind {
@@ -87,6 +99,15 @@ impl HistoryLifts {
             rollups,
             events,
             last_full_read: Mutex::new(None),
+            full_reads: AtomicU64::new(0),
+            jail_reads: AtomicU64::new(0),
+        }
+    }
+
+    pub fn list_reads(&self) -> ListReads {
+        ListReads {
+            full: self.full_reads.load(Ordering::Relaxed),
+            jails: self.jail_reads.load(Ordering::Relaxed),
         }
     }
 
@@ -148,6 +169,7 @@ impl HistoryLifts {
                 .await
                 .map_err(LiftError::Fail2ban)?;
             *self.last_full_read() = Some(started);
+            self.full_reads.fetch_add(1, Ordering::Relaxed);
             return Ok(all);
         };
         let mut out = Vec::with_capacity(jails.len());
@@ -160,6 +182,7 @@ impl HistoryLifts {
                 .banned_entries(&name)
                 .await
                 .map_err(LiftError::Fail2ban)?;
+            self.jail_reads.fetch_add(1, Ordering::Relaxed);
             let ips = entries.iter().filter_map(|e| e.parse().ok()).collect();
             out.push((jail, ips));
         }

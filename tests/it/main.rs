@@ -29,6 +29,7 @@ mod geo_http;
 mod health;
 mod history_api;
 mod history_filters;
+mod history_lifts_counts;
 mod jail_config;
 mod layers;
 mod metrics;
