@@ -7,13 +7,12 @@
 //! cargo run --release --example archive_write_timing -- [ROWS (default 300000)]
 //! ```
 
+#[path = "support/archive_rows.rs"]
+mod archive_rows;
+
 use std::time::Instant;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
 use bangui::db::{self, history};
-use bangui::domain::{GeoSource, Origin};
 
 const INDEXES_0005: [&str; 5] = [
     "history_jail_time",
@@ -24,41 +23,16 @@ const INDEXES_0005: [&str; 5] = [
 ];
 
 fn rows(n: usize, now: i64) -> Vec<history::NewHistory> {
-    let mut rng = StdRng::seed_from_u64(5);
-    let jails = ["sshd", "bangui-app", "blocklist-import"];
-    (0..n)
-        .map(|i| {
-            let jail = jails[rng.random_range(0..3)];
-            history::NewHistory {
-                host: "local".into(),
-                jail: jail.into(),
-                ip: format!(
-                    "{}.{}.{}.{}",
-                    rng.random_range(1..224),
-                    rng.random_range(0..256),
-                    rng.random_range(0..256),
-                    rng.random_range(1..255)
-                ),
-                // Oldest first, as the sync reads them.
-                timeofban: now - 365 * 86_400 + (i as i64) * 365 * 86_400 / n as i64,
-                bantime: 600,
-                bancount: 1,
-                failures: Some(5),
-                matches: Some(r#"["Nov 29 10:00:00 host sshd[1]: Failed password"]"#.into()),
-                origin: if jail == "blocklist-import" {
-                    Origin::Blocklist
-                } else {
-                    Origin::Selfblock
-                },
-                geo: history::RowGeo {
-                    country_code: Some("DE".into()),
-                    asn: Some(64496 + rng.random_range(0..50)),
-                    source: Some(GeoSource::Mmdb),
-                    build: Some(1),
-                },
-            }
-        })
-        .collect()
+    archive_rows::rows(
+        n,
+        now,
+        &archive_rows::Spec {
+            seed: 5,
+            days: 365,
+            asns: 50,
+            matches: Some(r#"["Nov 29 10:00:00 host sshd[1]: Failed password"]"#),
+        },
+    )
 }
 
 async fn run(n: usize, drop_0005: bool) -> Result<f64, Box<dyn std::error::Error>> {

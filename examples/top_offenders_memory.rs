@@ -8,11 +8,10 @@
 //! cargo run --example top_offenders_memory -- [ROWS (default 300000)]
 //! ```
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+#[path = "support/archive_rows.rs"]
+mod archive_rows;
 
 use bangui::db::{self, history};
-use bangui::domain::{GeoSource, Origin};
 use bangui::services::rollups::RollupStore;
 use bangui::services::top_offenders::TopOffenders;
 
@@ -45,40 +44,16 @@ fn reset_peak() {
 }
 
 fn rows(n: usize, now: i64) -> Vec<history::NewHistory> {
-    let mut rng = StdRng::seed_from_u64(7);
-    let jails = ["sshd", "bangui-app", "blocklist-import"];
-    (0..n)
-        .map(|i| {
-            let jail = jails[rng.random_range(0..3)];
-            history::NewHistory {
-                host: "local".into(),
-                jail: jail.into(),
-                ip: format!(
-                    "{}.{}.{}.{}",
-                    rng.random_range(1..224),
-                    rng.random_range(0..256),
-                    rng.random_range(0..256),
-                    rng.random_range(1..255)
-                ),
-                timeofban: now - 364 * 86_400 + (i as i64) * 364 * 86_400 / n as i64,
-                bantime: 600,
-                bancount: 1,
-                failures: Some(5),
-                matches: None,
-                origin: if jail == "blocklist-import" {
-                    Origin::Blocklist
-                } else {
-                    Origin::Selfblock
-                },
-                geo: history::RowGeo {
-                    country_code: Some("DE".into()),
-                    asn: Some(64496 + rng.random_range(0..500)),
-                    source: Some(GeoSource::Mmdb),
-                    build: Some(1),
-                },
-            }
-        })
-        .collect()
+    archive_rows::rows(
+        n,
+        now,
+        &archive_rows::Spec {
+            seed: 7,
+            days: 364,
+            asns: 500,
+            matches: None,
+        },
+    )
 }
 
 #[tokio::main]

@@ -15,8 +15,8 @@ use crate::domain::{GeoSource, Origin};
 
 use super::rollup::{self, origin_of, origin_text};
 
-/// One archived ban.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One archived ban as lists, searches and exports show it (everything but the matched lines).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct HistoryRow {
     pub id: i64,
     pub host: String,
@@ -26,15 +26,28 @@ pub struct HistoryRow {
     pub bantime: i64,
     pub bancount: i64,
     pub failures: Option<i64>,
-    pub matches: Option<String>,
     pub origin: String,
     pub country_code: Option<String>,
     pub asn: Option<i64>,
+    /// How the stored geolocation was found and by which MMDB build: read by the dashboard's
+    /// ban list only (searches and exports leave them out, see [`SEARCH_COLUMNS`]).
+    #[sqlx(default)]
     pub geo_source: Option<String>,
+    #[sqlx(default)]
     pub geo_build: Option<i64>,
-    /// When the ban was lifted before its end (migration 0005).
+    /// When the ban was lifted before its end, and by whom (migration 0005).
     pub lifted_at: Option<i64>,
+    pub lifted_by: Option<String>,
 }
+
+/// The columns of a [`HistoryRow`].
+const ROW_COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, origin, \
+                           country_code, asn, geo_source, geo_build, lifted_at, lifted_by";
+
+/// The columns of a [`HistoryRow`] without the geolocation's provenance (which then reads as
+/// `None`): what searches and exports read, a million rows at a time.
+pub(super) const SEARCH_COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, \
+                                         failures, origin, country_code, asn, lifted_at, lifted_by";
 
 /// The geolocation stored on a row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,9 +300,6 @@ pub async fn purge_before_hour(pool: &SqlitePool, hour: i64) -> Result<u64, sqlx
     Ok(n)
 }
 
-const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, matches, origin, \
-                       country_code, asn, geo_source, geo_build, lifted_at";
-
 /// A page of the ban list: bans since `since`, newest first (id breaks ties), optionally of one
 /// origin and one country.
 pub async fn page(
@@ -303,12 +313,12 @@ pub async fn page(
     let origin = origin.filter(|o| *o != Origin::All).map(origin_text);
     let sql = match country {
         None => sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM history INDEXED BY history_time \
+            "SELECT {ROW_COLUMNS} FROM history INDEXED BY history_time \
              WHERE timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
              ORDER BY timeofban DESC, id DESC LIMIT ?4 OFFSET ?5"
         )),
         Some(_) => sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM history INDEXED BY history_country_time \
+            "SELECT {ROW_COLUMNS} FROM history INDEXED BY history_country_time \
              WHERE country_code = ?3 AND timeofban >= ?1 AND (?2 IS NULL OR origin = ?2) \
              ORDER BY timeofban DESC, id DESC LIMIT ?4 OFFSET ?5"
         )),
@@ -321,21 +331,6 @@ pub async fn page(
         .bind(offset)
         .fetch_all(pool)
         .await
-}
-
-/// Every archived ban of one IP, newest first.
-pub async fn ip_timeline(
-    pool: &SqlitePool,
-    ip: &str,
-    limit: i64,
-) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM history WHERE ip = ? ORDER BY timeofban DESC, id DESC LIMIT ?"
-    )))
-    .bind(ip)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
 }
 
 /// Rows the re-geolocation job looks at, in id order after `after_id`: unresolved rows, and

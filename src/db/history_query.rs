@@ -16,36 +16,16 @@ use crate::domain::history_query::{
     BanState, Cursor, HistoryFilter, HistoryQuery, IpFilter, Order,
 };
 
+use super::history::{HistoryRow, SEARCH_COLUMNS as COLUMNS};
 use super::rollup::origin_text;
-
-/// One archived ban with its lift.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SearchRow {
-    pub id: i64,
-    pub host: String,
-    pub jail: String,
-    pub ip: String,
-    pub timeofban: i64,
-    pub bantime: i64,
-    pub bancount: i64,
-    pub failures: Option<i64>,
-    pub origin: String,
-    pub country_code: Option<String>,
-    pub asn: Option<i64>,
-    pub lifted_at: Option<i64>,
-    pub lifted_by: Option<String>,
-}
 
 /// One ban of an IP's timeline: a search row and its matched log lines (JSON array).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TimelineRow {
     #[sqlx(flatten)]
-    pub row: SearchRow,
+    pub row: HistoryRow,
     pub matches: Option<String>,
 }
-
-const COLUMNS: &str = "id, host, jail, ip, timeofban, bantime, bancount, failures, origin, \
-                       country_code, asn, lifted_at, lifted_by";
 
 /// Most rows one statement of a network search reads before filtering them exactly.
 const NET_CHUNK: u32 = 1_000;
@@ -215,7 +195,7 @@ async fn read(
     offset: u64,
     now: i64,
     dense: bool,
-) -> Result<Vec<SearchRow>, sqlx::Error> {
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
     // Two phases: the inner read walks the driving index and tests the filters on its entries
     // (the indexes carry the filtered columns, migration 0010), so only the page's rows are
     // read from the table.
@@ -241,7 +221,7 @@ pub async fn search(
     pool: &SqlitePool,
     q: &HistoryQuery,
     now: i64,
-) -> Result<Vec<SearchRow>, sqlx::Error> {
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
     search_with(pool, q, now, DENSE_NETWORK).await
 }
 
@@ -252,7 +232,7 @@ pub async fn search_with(
     q: &HistoryQuery,
     now: i64,
     dense_threshold: i64,
-) -> Result<Vec<SearchRow>, sqlx::Error> {
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
     let offset = if q.cursor.is_some() { 0 } else { q.offset };
     let dense = dense_network(pool, &q.filter, dense_threshold).await?;
     if !needs_post_filter(&q.filter) {
@@ -304,7 +284,7 @@ pub async fn for_each_batch<F, Fut>(
     mut sink: F,
 ) -> Result<(), sqlx::Error>
 where
-    F: FnMut(Vec<SearchRow>) -> Fut,
+    F: FnMut(Vec<HistoryRow>) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     use futures_util::TryStreamExt;
@@ -315,7 +295,7 @@ where
     push_select(&mut qb, f, now, q.cursor.map(|c| (c, q.order)), dense);
     qb.push(order_by(q.order));
     let exact = if needs_post_filter(f) { f.ip } else { None };
-    let mut rows = qb.build_query_as::<SearchRow>().fetch(pool);
+    let mut rows = qb.build_query_as::<HistoryRow>().fetch(pool);
     let mut buf = Vec::with_capacity(batch);
     while let Some(r) = rows.try_next().await? {
         if exact.as_ref().is_some_and(|ip| !ip.contains(&r.ip)) {
@@ -380,15 +360,15 @@ pub async fn ip_timeline(
     .await
 }
 
-/// Per (host, jail): an IP's bans, the oldest and the newest, read from the IP index alone
-/// (it carries host and jail).
+/// Per (host, jail): an IP's bans, the oldest and the newest, read in one pass over
+/// `history_ip_jail` (grouped as the index is, no sort; migration 0012).
 pub async fn ip_totals(
     pool: &SqlitePool,
     ip: &str,
 ) -> Result<Vec<(String, String, i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT host, jail, COUNT(*), MIN(timeofban), MAX(timeofban) \
-         FROM history INDEXED BY history_ip_time WHERE ip = ?1 GROUP BY host, jail \
+         FROM history INDEXED BY history_ip_jail WHERE ip = ?1 GROUP BY host, jail \
          ORDER BY host, jail",
     )
     .bind(ip)

@@ -37,6 +37,9 @@ pub enum DbError {
     },
 }
 
+/// See `row_buffer_size` in [`connect`].
+const ROW_BUFFER: usize = 1_024;
+
 /// Opens (creating if needed) the database and applies pending migrations.
 pub async fn connect(path: &Path, busy_timeout: Duration) -> Result<SqlitePool, DbError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -64,7 +67,11 @@ pub async fn connect(path: &Path, busy_timeout: Duration) -> Result<SqlitePool, 
         // 8 MiB of page cache per connection (allocated as used; SQLite's default is 2 MiB): the
         // hot parts of the archive's indexes stay in memory while the first sync writes.
         .pragma("cache_size", "-8192")
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        // Rows a statement's worker thread may run ahead of its reader (sqlx's default is 50):
+        // streaming reads such as the history export hand over a million rows one by one, and
+        // a deeper buffer lets the worker keep going instead of parking on every few rows.
+        .row_buffer_size(ROW_BUFFER);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)

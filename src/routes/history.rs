@@ -14,7 +14,7 @@ use crate::domain::{BanIp, DomainError, Origin, Page, TimeRange};
 use crate::error::ApiError;
 use crate::services::history_query::{
     EXPORT_CHUNK, ExportFormat, HistoryError, HistoryItem, HistoryPage, IpHistory, Source,
-    now_epoch,
+    TIMELINE_DEFAULT, TIMELINE_MAX, now_epoch,
 };
 use crate::services::top_offenders::TopIps;
 use crate::state::AppState;
@@ -261,17 +261,37 @@ fn render(items: &[HistoryItem], csv: bool, first: bool) -> String {
 /// per jail, the jails banning it now and the ignore lists covering it (live), geolocation and
 /// ASN. An IP never banned has an empty timeline.
 #[utoipa::path(tag = "history",
-    params(crate::routes::geo::IpPath),
-    responses((status = 200, body = IpHistory), (status = 400, description = "not an IP address"),
+    params(crate::routes::geo::IpPath, IpHistoryParams),
+    responses((status = 200, body = IpHistory), (status = 400, description = "not an IP address, or limit out of range"),
         (status = 401)))]
 #[get("/history/{ip}")]
 pub async fn ip_history(
     _: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    q: web::Query<IpHistoryParams>,
 ) -> Result<web::Json<IpHistory>, ApiError> {
     let ip = BanIp::parse(&path.into_inner())?;
-    Ok(web::Json(state.history_query.ip(ip).await?))
+    let limit = match q.limit.as_deref().map(str::trim) {
+        None | Some("") => TIMELINE_DEFAULT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=TIMELINE_MAX).contains(n))
+            .ok_or_else(|| {
+                DomainError::new("limit", text, format!("expected 1 to {TIMELINE_MAX}"))
+            })?,
+    };
+    Ok(web::Json(state.history_query.ip(ip, limit).await?))
+}
+
+/// How many bans an IP's timeline lists.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct IpHistoryParams {
+    /// Newest bans listed (default 100, at most 500); `timeline_truncated` says whether there
+    /// are more (`/history?ip=` pages through all of them).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
 }
 
 /// Range, origin and list length of the top-offender lists.

@@ -316,28 +316,7 @@ impl DashboardService {
         let (total, _) =
             history_query::count_capped(&self.db, &query.filter, now, STATE_COUNT_CAP).await?;
         Ok(BanPage {
-            items: rows
-                .into_iter()
-                .map(|r| {
-                    self.row(history::HistoryRow {
-                        id: r.id,
-                        host: r.host,
-                        jail: r.jail,
-                        ip: r.ip,
-                        timeofban: r.timeofban,
-                        bantime: r.bantime,
-                        bancount: r.bancount,
-                        failures: r.failures,
-                        matches: None,
-                        origin: r.origin,
-                        country_code: r.country_code,
-                        asn: r.asn,
-                        geo_source: None,
-                        geo_build: None,
-                        lifted_at: r.lifted_at,
-                    })
-                })
-                .collect(),
+            items: rows.into_iter().map(|r| self.row(r)).collect(),
             total: i64::try_from(total).unwrap_or(i64::MAX),
             page: page.page,
             page_size: page.page_size,

@@ -30,7 +30,7 @@ use tokio::sync::Mutex;
 use crate::db::{self, history, history_events};
 use crate::domain::event::{BanEvent, EventKind};
 use crate::domain::rollup::{hour_of, merge_deltas};
-use crate::domain::{BLOCKLIST_JAIL, GeoInfo, Origin};
+use crate::domain::{GeoInfo, Origin};
 use crate::fail2ban::database::{BanRecord, Fail2banDb, Fail2banDbError};
 use crate::fail2ban::{Fail2banClient, Fail2banError};
 use crate::geo::GeoCache;
@@ -483,11 +483,7 @@ pub fn row_geo(info: Option<&GeoInfo>) -> history::RowGeo {
 }
 
 fn to_history(r: BanRecord, geo: &HashMap<IpAddr, Arc<GeoInfo>>) -> history::NewHistory {
-    let origin = if r.jail == BLOCKLIST_JAIL {
-        Origin::Blocklist
-    } else {
-        Origin::Selfblock
-    };
+    let origin = Origin::of_jail(&r.jail);
     let info =
         r.ip.parse::<IpAddr>()
             .ok()

@@ -28,6 +28,9 @@ use super::rollups::RollupStore;
 
 /// Most bans of one IP's timeline.
 pub const TIMELINE_MAX: u32 = 500;
+
+/// Bans an IP page lists when the request does not say.
+pub const TIMELINE_DEFAULT: u32 = 100;
 /// Rows counted at most for a page's `total` (ten pages of 100).
 pub const COUNT_CAP: u32 = 1_000;
 /// Rows per chunk of an export from fail2ban's database (`source=fail2ban`).
@@ -129,7 +132,7 @@ impl HistoryQueryService {
     }
 
     /// An archive row as listed at `now`.
-    fn item(&self, r: q::SearchRow, now: i64) -> HistoryItem {
+    fn item(&self, r: crate::db::history::HistoryRow, now: i64) -> HistoryItem {
         HistoryItem {
             state: BanState::of(r.timeofban, r.bantime, r.lifted_at, now),
             country_name: r
@@ -189,7 +192,7 @@ impl HistoryQueryService {
 
     fn finish(
         &self,
-        rows: Vec<q::SearchRow>,
+        rows: Vec<crate::db::history::HistoryRow>,
         limit: u32,
         now: i64,
     ) -> (Vec<HistoryItem>, Option<Cursor>) {
@@ -417,16 +420,22 @@ impl HistoryQueryService {
         Ok((items, next))
     }
 
-    /// One IP's story. An IP the archive never saw gets an empty timeline.
-    pub async fn ip(&self, ip: BanIp) -> Result<IpHistory, HistoryError> {
+    /// One IP's story with the newest `limit` bans (at most [`TIMELINE_MAX`]). An IP the
+    /// archive never saw gets an empty timeline. The archive reads and fail2ban's live answer
+    /// run concurrently.
+    pub async fn ip(&self, ip: BanIp, limit: u32) -> Result<IpHistory, HistoryError> {
         let now = db::now_epoch();
         let text = ip.to_string();
-        let (rows, totals, stored_geo) = tokio::try_join!(
-            q::ip_timeline(&self.db, &text, TIMELINE_MAX + 1),
-            q::ip_totals(&self.db, &text),
-            q::ip_geo(&self.db, &text),
-        )?;
-        let (live, geo) = tokio::join!(self.live(ip), self.geo_of(ip, stored_geo));
+        let limit = limit.clamp(1, TIMELINE_MAX);
+        let archive = async {
+            tokio::try_join!(
+                q::ip_timeline(&self.db, &text, limit + 1),
+                q::ip_totals(&self.db, &text),
+                self.geo_of(ip, &text),
+            )
+        };
+        let (archived, live) = tokio::join!(archive, self.live(ip));
+        let (rows, totals, geo) = archived?;
         let total_bans: i64 = totals.iter().map(|t| t.2).sum();
         let first = totals.iter().map(|t| t.3).min();
         let last = totals.iter().map(|t| t.4).max();
@@ -441,10 +450,10 @@ impl HistoryQueryService {
             })
             .collect();
         jails.sort_by(|a, b| b.bans.cmp(&a.bans).then_with(|| a.jail.cmp(&b.jail)));
-        let truncated = rows.len() > TIMELINE_MAX as usize;
+        let truncated = rows.len() > limit as usize;
         let timeline = rows
             .into_iter()
-            .take(TIMELINE_MAX as usize)
+            .take(limit as usize)
             .map(|r| TimelineEntry {
                 matches: r
                     .matches
@@ -522,18 +531,18 @@ impl HistoryQueryService {
     }
 
     /// The geolocation: the geo cache's answer, else what the archive stored.
-    async fn geo_of(
-        &self,
-        ip: BanIp,
-        stored: Option<(Option<String>, Option<i64>)>,
-    ) -> Option<GeoInfo> {
+    /// The IP's geolocation: the cache's answer, else what the newest archived row of it
+    /// stored (read only then).
+    async fn geo_of(&self, ip: BanIp, text: &str) -> Result<Option<GeoInfo>, sqlx::Error> {
         let addr = ip.ip().to_canonical();
         let found = self.geo.lookup_batch_shared(&[addr]).await;
         if let Some(g) = found.get(&addr).filter(|g| g.country_code.is_some()) {
-            return Some(GeoInfo::clone(g));
+            return Ok(Some(GeoInfo::clone(g)));
         }
-        let (cc, asn) = stored?;
-        Some(GeoInfo {
+        let Some((cc, asn)) = q::ip_geo(&self.db, text).await? else {
+            return Ok(None);
+        };
+        Ok(Some(GeoInfo {
             country_name: cc.as_deref().and_then(|c| self.rollups.country_name(c)),
             country_code: cc,
             geoname_id: None,
@@ -543,6 +552,6 @@ impl HistoryQueryService {
             network: None,
             source: GeoSource::Mmdb,
             db_version: None,
-        })
+        }))
     }
 }

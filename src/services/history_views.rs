@@ -135,7 +135,7 @@ pub struct IpHistory {
     pub total_bans: i64,
     /// Bans per jail, most first.
     pub jails: Vec<JailTotal>,
-    /// Every archived ban, newest first (at most 500).
+    /// The newest archived bans, newest first (`limit` of them, default 100, at most 500).
     pub timeline: Vec<TimelineEntry>,
     /// True when the IP has more bans than the timeline shows.
     pub timeline_truncated: bool,

@@ -52,11 +52,7 @@ fn random_rows(rng: &mut StdRng, n: usize, now: i64) -> Vec<history::NewHistory>
                 bancount: 1,
                 failures: Some(5),
                 matches: None,
-                origin: if jail == "blocklist-import" {
-                    Origin::Blocklist
-                } else {
-                    Origin::Selfblock
-                },
+                origin: Origin::of_jail(jail),
                 geo: history::RowGeo {
                     country_code: country.map(str::to_string),
                     asn: None,

@@ -158,6 +158,36 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
     let (_, page) = app.get_json("/api/v1/history?state=active&jail=sshd").await;
     assert_eq!(page["total"], 0);
 
+    // Banned again: the IP page lists the newest `limit` bans and says there are more; the
+    // totals still count every ban. A limit outside 1..=500 is a 400 naming `limit`.
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/bans",
+            json!({"ip": a, "jail": "sshd"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.wait_for_json(&format!("/api/v1/history/{a}"), |v| {
+        v["total_bans"].as_i64() == Some(2)
+    })
+    .await;
+    let (status, story) = app.get_json(&format!("/api/v1/history/{a}?limit=1")).await;
+    assert_eq!(status, 200, "{story}");
+    assert_eq!(states(&story), ["active"]);
+    assert_eq!(story["timeline_truncated"], true);
+    assert_eq!(story["jails"][0]["bans"], 2);
+    let (_, story) = app.get_json(&format!("/api/v1/history/{a}")).await;
+    assert_eq!(states(&story), ["active", "lifted"]);
+    assert_eq!(story["timeline_truncated"], false);
+    for bad in ["0", "501", "many"] {
+        let (status, err) = app
+            .get_json(&format!("/api/v1/history/{a}?limit={bad}"))
+            .await;
+        assert_eq!(status, 400, "limit={bad}: {err}");
+        assert_eq!(err["details"]["field"], "limit", "limit={bad}: {err}");
+    }
+
     app.stop().await;
 }
 

@@ -64,11 +64,7 @@ fn random_rows(rng: &mut StdRng, n: usize, now: i64) -> Vec<history::NewHistory>
                 bancount: 1,
                 failures: Some(3),
                 matches: None,
-                origin: if jail == "blocklist-import" {
-                    Origin::Blocklist
-                } else {
-                    Origin::Selfblock
-                },
+                origin: Origin::of_jail(jail),
                 geo: history::RowGeo {
                     country_code: country.map(str::to_string),
                     asn: ASNS[rng.random_range(0..ASNS.len())],

@@ -33,25 +33,39 @@ async fn a_request_in_flight_when_the_stop_begins_still_gets_its_answer() {
             .args(&ips);
         cmd.output()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    let in_flight = tokio::spawn({
-        let http = app.http.clone();
-        let url = app.url("/api/v1/jails");
-        async move { http.get(url).send().await.map(|r| r.status().as_u16()) }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !in_flight.is_finished(),
-        "the request waits on the busy fail2ban"
-    );
+    // Under load, fail2ban-client may take a while to start: send dashboard requests until
+    // one of them is still waiting 300 ms later, i.e. fail2ban is busy with the bulk ban.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let in_flight = loop {
+        let request = tokio::spawn({
+            let http = app.http.clone();
+            let url = app.url("/api/v1/jails");
+            async move { http.get(url).send().await.map(|r| r.status().as_u16()) }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if !request.is_finished() {
+            break request;
+        }
+        assert!(
+            !bulk.is_finished() && std::time::Instant::now() < deadline,
+            "no request ever waited on the busy fail2ban (the bulk ban ended first)"
+        );
+    };
 
     let url = app.url("/api/v1/health/live");
     let stopping = tokio::spawn(app.handle.clone().stop(true));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The listener closes soon after the stop begins; wait for it rather than for a fixed time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while reqwest::get(&url).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new connections are still accepted 10 s after the stop began"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
-        reqwest::get(&url).await.is_err(),
-        "no new connections once the stop began"
+        !in_flight.is_finished(),
+        "the in-flight request is still waiting when new connections are refused"
     );
 
     let status = in_flight

@@ -1876,7 +1876,7 @@ export interface components {
             last_seen?: string | null;
             /** @description Why the live part is missing. */
             live_error?: string | null;
-            /** @description Every archived ban, newest first (at most 500). */
+            /** @description The newest archived bans, newest first (`limit` of them, default 100, at most 500). */
             timeline: components["schemas"]["TimelineEntry"][];
             /** @description True when the IP has more bans than the timeline shows. */
             timeline_truncated: boolean;
@@ -5493,7 +5493,13 @@ export interface operations {
     };
     ip_history: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Newest bans listed (default 100, at most 500); `timeline_truncated` says whether there
+                 *     are more (`/history?ip=` pages through all of them).
+                 */
+                limit?: number | null;
+            };
             header?: never;
             path: {
                 ip: string;
@@ -5510,7 +5516,7 @@ export interface operations {
                     "application/json": components["schemas"]["IpHistory"];
                 };
             };
-            /** @description not an IP address */
+            /** @description not an IP address, or limit out of range */
             400: {
                 headers: {
                     [name: string]: unknown;
