@@ -1,11 +1,13 @@
 //! Benchmark helper (issue 16 item 8): how long a blocklist import of N entries takes into a
-//! live private fail2ban, how long re-importing it unchanged takes, and how fail2ban's answer
-//! time for other callers (a `ping` every 50 ms, as the dashboard's requests wait behind the
-//! import's commands) moves meanwhile. Serves the list from a local HTTP server, keeps
+//! live private fail2ban, how long re-importing it unchanged takes (a scheduled run, which
+//! checks fail2ban's ban count, and one by hand, which checks every member), and how
+//! fail2ban's answer time for other callers moves meanwhile: a `ping` and the command sequence
+//! of `/dashboard/status`, each every 50 ms (the dashboard's requests wait behind the import's
+//! commands the same way). Serves the list from a local HTTP server, keeps
 //! BanGUI's database in a temp dir.
 //!
 //! ```text
-//! cargo run --release --example blocklist_import_timing -- [ENTRIES (100000)] [BATCH (500)] [dummy|none]
+//! cargo run --release --example blocklist_import_timing -- [ENTRIES (100000)] [BATCH (100)] [dummy|none] [PAUSE_MS (3)]
 //! ```
 //! `dummy` keeps the test configuration's `dummy` action on `blocklist-import` (one shell fork
 //! per banned entry, like most firewall actions); `none` removes the jail's actions first, which
@@ -51,11 +53,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn probe_pings(client: Fail2banClient, stop: Arc<AtomicBool>) -> Vec<Duration> {
+/// What the dashboard asks fail2ban, every 50 ms until `stop`: a `ping` (as `/health`) or,
+/// with `status`, the commands of `/dashboard/status` one after the other (version, the jail
+/// list, `status JAIL short` per jail).
+async fn probe(client: Fail2banClient, stop: Arc<AtomicBool>, status: bool) -> Vec<Duration> {
     let mut out = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let t = Instant::now();
-        let _ = client.ping().await;
+        if status {
+            let _ = client.version().await;
+            for jail in client.jails().await.unwrap_or_default() {
+                let _ = client.jail_counters(&JailName::parse(&jail).unwrap()).await;
+            }
+        } else {
+            let _ = client.ping().await;
+        }
         out.push(t.elapsed());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -63,9 +75,17 @@ async fn probe_pings(client: Fail2banClient, stop: Arc<AtomicBool>) -> Vec<Durat
     out
 }
 
+/// Both probes side by side until `stop`.
+async fn probes(client: Fail2banClient, stop: Arc<AtomicBool>) -> (Vec<Duration>, Vec<Duration>) {
+    tokio::join!(
+        probe(client.clone(), Arc::clone(&stop), false),
+        probe(client, stop, true)
+    )
+}
+
 fn show(what: &str, samples: &[Duration]) {
     println!(
-        "{what}: {} pings, p50 {:?}, p99 {:?}, max {:?}",
+        "{what}: {} samples, p50 {:?}, p99 {:?}, max {:?}",
         samples.len(),
         percentile(samples, 0.5),
         percentile(samples, 0.99),
@@ -77,8 +97,9 @@ fn show(what: &str, samples: &[Duration]) {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let entries: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let batch: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let batch: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100);
     let action = args.get(3).cloned().unwrap_or_else(|| "none".into());
+    let pause_ms: u64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(3);
 
     let f2b = fail2ban_support::Fail2banServer::start();
     if action == "none" {
@@ -109,11 +130,12 @@ async fn main() {
     let db = bangui::db::connect(&dir.path().join("bangui.db"), Duration::from_secs(5))
         .await
         .unwrap();
-    let mut config = ClientConfig::new(f2b.socket());
-    config.command_timeout = Duration::from_secs(600);
+    // As in the application: the dashboard's client, and the import's bulk client made from it
+    // (which lets the dashboard's commands go first).
+    let prober = Fail2banClient::new(ClientConfig::new(f2b.socket()));
     let service = BlocklistService::new(
         db,
-        Fail2banClient::new(config),
+        prober.for_bulk_work(Duration::from_secs(600)),
         Fetcher::new(
             Arc::new(SystemResolver),
             FetchLimits {
@@ -121,7 +143,11 @@ async fn main() {
                 timeout: Duration::from_secs(60),
             },
         ),
-        ImportLimits { batch_size: batch },
+        ImportLimits {
+            batch_size: batch,
+            verify_every: Duration::from_secs(3600),
+            pause: Duration::from_millis(pause_ms),
+        },
         std::sync::Arc::new(bangui::services::events::EventBus::default()),
     );
     let src = service
@@ -136,16 +162,17 @@ async fn main() {
         .await
         .unwrap();
 
-    let prober = Fail2banClient::new(ClientConfig::new(f2b.socket()));
     let stop = Arc::new(AtomicBool::new(false));
-    let idle = tokio::spawn(probe_pings(prober.clone(), Arc::clone(&stop)));
+    let idle = tokio::spawn(probes(prober.clone(), Arc::clone(&stop)));
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::Relaxed);
     let idle = idle.await.unwrap();
 
-    println!("list: {entries} entries, {size} bytes; batch {batch}; action {action}");
+    println!(
+        "list: {entries} entries, {size} bytes; batch {batch}, pause {pause_ms} ms; action {action}"
+    );
     let stop = Arc::new(AtomicBool::new(false));
-    let busy = tokio::spawn(probe_pings(prober.clone(), Arc::clone(&stop)));
+    let busy = tokio::spawn(probes(prober.clone(), Arc::clone(&stop)));
     let t = Instant::now();
     let run = service.import_and_wait(src.id, true).await.unwrap();
     let first = t.elapsed();
@@ -154,16 +181,30 @@ async fn main() {
     assert_eq!(run.state, "completed", "{run:?}");
     println!("first import: {first:.2?} ({} added)", run.added);
 
+    // A scheduled run trusts fail2ban's ban count after the first import's full check; an
+    // import started by hand reads and compares the whole live list.
+    let t = Instant::now();
+    let run = service.import_and_wait(src.id, false).await.unwrap();
+    let again = t.elapsed();
+    println!(
+        "unchanged re-import, scheduled (count check): {again:.2?} (state {})",
+        run.state
+    );
     let t = Instant::now();
     let run = service.import_and_wait(src.id, true).await.unwrap();
     let again = t.elapsed();
-    println!("unchanged re-import: {again:.2?} (state {})", run.state);
+    println!(
+        "unchanged re-import, by hand (full check): {again:.2?} (state {})",
+        run.state
+    );
     let banned = prober
         .banned_entries(&JailName::parse("blocklist-import").unwrap())
         .await
         .unwrap()
         .len();
     println!("jail holds {banned} entries");
-    show("fail2ban ping, idle", &idle);
-    show("fail2ban ping, during the import", &busy);
+    show("fail2ban ping, idle", &idle.0);
+    show("fail2ban ping, during the import", &busy.0);
+    show("dashboard status commands, idle", &idle.1);
+    show("dashboard status commands, during the import", &busy.1);
 }

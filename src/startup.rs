@@ -497,21 +497,22 @@ async fn reload_geo_on_sighup(geo: Arc<GeoCache>) {
     }
 }
 
-/// The blocklist service: its own fail2ban client whose command timeout fits a batch of bans
-/// (a forking ban action takes milliseconds per address), the system resolver behind the SSRF
+/// The blocklist service: its own (bulk) fail2ban client whose command timeout fits a batch of
+/// bans (a forking ban action takes milliseconds per address) and which lets the dashboard's
+/// commands go first, the system resolver behind the SSRF
 /// guard, 50 MB and 60 s per download.
 fn blocklist_service(
     pool: &sqlx::SqlitePool,
     fail2ban: &Fail2banClient,
     events: Arc<EventBus>,
 ) -> BlocklistService {
-    let mut config = fail2ban.config().clone();
-    config.command_timeout = config
+    let timeout = fail2ban
+        .config()
         .command_timeout
         .max(std::time::Duration::from_secs(120));
     BlocklistService::new(
         pool.clone(),
-        Fail2banClient::new(config),
+        fail2ban.for_bulk_work(timeout),
         Fetcher::new(
             Arc::new(SystemResolver),
             FetchLimits {
@@ -521,10 +522,26 @@ fn blocklist_service(
         ),
         ImportLimits {
             batch_size: BLOCKLIST_BATCH_SIZE,
+            verify_every: BLOCKLIST_VERIFY_EVERY,
+            pause: BLOCKLIST_BATCH_PAUSE,
         },
         events,
     )
 }
 
 /// Entries per `banip` command of an import (see docs/perf.md for the measurement).
-pub const BLOCKLIST_BATCH_SIZE: usize = 500;
+pub const BLOCKLIST_BATCH_SIZE: usize = 100;
+
+/// The pause between two batches of an import, in which fail2ban answers the dashboard
+/// (docs/perf.md, "Blocklist imports").
+pub const BLOCKLIST_BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// How long a full check of a blocklist's members against fail2ban's live ban list is trusted
+/// for an unchanged list (scheduled runs check the jail's ban count in between). Six hours,
+/// not one: the hourly schedule runs 3600 s apart give or take a second, so a one-hour bound
+/// would make every other hourly run (at random) a full check; with six hours an hourly source
+/// is checked in full about every sixth run and a daily or weekly one on every run, and a ban
+/// lost behind an equal number of foreign bans (which the count cannot see) is repaired within
+/// six hours. Lost bans the count does see (expiry, unban by hand, a fail2ban restart without
+/// its database) are repaired by the next run whatever the bound.
+pub const BLOCKLIST_VERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);

@@ -24,6 +24,8 @@ pub struct SourceRow {
     pub last_modified: Option<String>,
     pub content_hash: Option<String>,
     pub next_run_at: Option<i64>,
+    /// When every member was last checked against fail2ban's live ban list (migration 0011).
+    pub verified_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -31,7 +33,7 @@ pub struct SourceRow {
 macro_rules! source_columns {
     () => {
         "id, name, url, enabled, jail, schedule, allow_internal, etag, last_modified, \
-         content_hash, next_run_at, created_at, updated_at"
+         content_hash, next_run_at, verified_at, created_at, updated_at"
     };
 }
 
@@ -105,6 +107,7 @@ pub async fn update_source(
            etag = CASE WHEN url = ?2 AND jail = ?4 THEN etag END, \
            last_modified = CASE WHEN url = ?2 AND jail = ?4 THEN last_modified END, \
            content_hash = CASE WHEN url = ?2 AND jail = ?4 THEN content_hash END, \
+           verified_at = CASE WHEN url = ?2 AND jail = ?4 THEN verified_at END, \
            name = ?1, url = ?2, enabled = ?3, jail = ?4, schedule = ?5, allow_internal = ?6, \
            next_run_at = ?7, updated_at = ?8 \
          WHERE id = ?9",
@@ -131,24 +134,38 @@ pub async fn delete_source(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Err
     Ok(done.rows_affected() > 0)
 }
 
-/// Remembers the validators and hash of a body whose import completed.
+/// Remembers the validators and hash of a body whose import completed, and when its members
+/// were checked against fail2ban's live list (`None` keeps the previous time).
 pub async fn set_applied(
     pool: &SqlitePool,
     id: i64,
     etag: Option<&str>,
     last_modified: Option<&str>,
     content_hash: Option<&str>,
+    verified_at: Option<i64>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE blocklist_sources SET etag = ?, last_modified = ?, content_hash = ? WHERE id = ?",
+        "UPDATE blocklist_sources SET etag = ?, last_modified = ?, content_hash = ?, \
+         verified_at = COALESCE(?, verified_at) WHERE id = ?",
     )
     .bind(etag)
     .bind(last_modified)
     .bind(content_hash)
+    .bind(verified_at)
     .bind(id)
     .execute(pool)
     .await
     .map(drop)
+}
+
+/// Records that every member of `id` was found banned in its jail at `at`.
+pub async fn set_verified(pool: &SqlitePool, id: i64, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE blocklist_sources SET verified_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 pub async fn set_next_run(pool: &SqlitePool, id: i64, at: Option<i64>) -> Result<(), sqlx::Error> {
@@ -186,6 +203,19 @@ pub async fn member_count(pool: &SqlitePool, source: i64) -> Result<i64, sqlx::E
         .bind(source)
         .fetch_one(pool)
         .await
+}
+
+/// How many distinct entries all sources of `jail` put there: what fail2ban's
+/// "currently banned" count of the jail must at least be if every one is still banned.
+pub async fn jail_member_count(pool: &SqlitePool, jail: &str) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT m.entry) FROM blocklist_members m \
+         JOIN blocklist_sources s ON s.id = m.source_id WHERE s.jail = ?",
+    )
+    .bind(jail)
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The entries other sources of the same jail put there.

@@ -411,6 +411,28 @@ pub async fn still_active(
     .await
 }
 
+/// Per jail, the archive's still-active bans of `host` (the same rows as [`still_active`]):
+/// `(jail, rows, distinct addresses)`. What a cheap comparison with fail2ban's per-jail ban
+/// count needs, without loading the rows.
+pub async fn still_active_counts(
+    pool: &SqlitePool,
+    host: &str,
+    now: i64,
+    grace: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT jail, COUNT(*), COUNT(DISTINCT ip) FROM history WHERE id IN (\
+           SELECT id FROM history INDEXED BY history_end WHERE timeofban + bantime > ?2 \
+           UNION ALL SELECT id FROM history INDEXED BY history_permanent \
+             WHERE bantime < 0 AND lifted_at IS NULL) \
+         AND host = ?1 AND lifted_at IS NULL GROUP BY jail",
+    )
+    .bind(host)
+    .bind(now.saturating_add(grace))
+    .fetch_all(pool)
+    .await
+}
+
 /// Records a lift on the given rows unless they are already lifted; returns rows changed.
 pub async fn mark_lifted(
     pool: &SqlitePool,

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -111,9 +112,16 @@ const CONNECT_BACKOFF: [Duration; 3] = [
 /// with a backlog of 1, so a connect meets EAGAIN whenever another client's connection waits to
 /// be accepted; that is a busy server, not a missing one. Such attempts go on with growing
 /// delays until the command timeout, which then reports a `Timeout` (a frozen fail2ban), never
-/// `Offline`.
+/// `Offline`. The largest delay is small because it adds to every wait: once fail2ban is free, a
+/// command waiting here starts at most that much later (with 100 ms, `/health` waited up to
+/// ~100 ms more than fail2ban was busy during a blocklist import; docs/perf.md). A connection
+/// attempt every 10 ms costs nothing measurable.
 const BUSY_BACKOFF_FIRST: Duration = Duration::from_millis(2);
-const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(100);
+const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(10);
+
+/// Longest a bulk client waits for the other commands of its family to finish before it sends
+/// one of its own anyway (so a dashboard that never stops asking cannot starve an import).
+const BULK_YIELD_MAX: Duration = Duration::from_millis(100);
 
 /// Cheap to clone; every clone shares the concurrency limit and the detected version.
 #[derive(Debug, Clone)]
@@ -121,6 +129,19 @@ pub struct Fail2banClient {
     config: Arc<ClientConfig>,
     permits: Arc<Semaphore>,
     version: Arc<OnceCell<String>>,
+    /// Commands of this family (the client and the bulk clients made from it) in flight
+    /// that are not bulk: a bulk command waits until there are none (see [`Self::for_bulk_work`]).
+    interactive: Arc<AtomicUsize>,
+    bulk: bool,
+}
+
+/// Counts one interactive command while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Fail2banClient {
@@ -130,6 +151,34 @@ impl Fail2banClient {
             config: Arc::new(config),
             permits,
             version: Arc::new(OnceCell::new()),
+            interactive: Arc::new(AtomicUsize::new(0)),
+            bulk: false,
+        }
+    }
+
+    /// A client for long bulk work (a blocklist import) with its own command timeout and
+    /// concurrency limit, which lets this client's other commands go first: before each
+    /// command it waits (up to [`BULK_YIELD_MAX`]) until none of them is in flight.
+    /// fail2ban runs one command at a time and accepts one waiting connection, so without
+    /// this the dashboard's commands race the import's batches for every turn.
+    pub fn for_bulk_work(&self, command_timeout: Duration) -> Self {
+        let mut config = (*self.config).clone();
+        config.command_timeout = command_timeout;
+        Self {
+            permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+            config: Arc::new(config),
+            version: Arc::clone(&self.version),
+            interactive: Arc::clone(&self.interactive),
+            bulk: true,
+        }
+    }
+
+    /// For a bulk client: waits until no interactive command of the family is in flight.
+    async fn give_way(&self) {
+        let deadline = tokio::time::Instant::now() + BULK_YIELD_MAX;
+        while self.interactive.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
@@ -181,6 +230,13 @@ impl Fail2banClient {
 
     /// Sends one command and returns the reply bytes without the end marker.
     async fn raw(&self, words: &[&str]) -> Result<Vec<u8>, Fail2banError> {
+        let _counted = if self.bulk {
+            self.give_way().await;
+            None
+        } else {
+            self.interactive.fetch_add(1, Ordering::AcqRel);
+            Some(InFlight(&self.interactive))
+        };
         let _permit = self
             .permits
             .acquire()

@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::support::app::TestApp;
 use crate::support::fail2ban::Fail2banServer;
 
-const JAIL: &str = "blocklist-import";
+pub(crate) const JAIL: &str = "blocklist-import";
 
 /// The list server: `/list` serves the current text with an ETag (and answers 304 to a
 /// matching `If-None-Match`); other paths misbehave on purpose.
@@ -122,15 +122,15 @@ impl ListServer {
     }
 }
 
-struct Fixture {
-    f2b: Fail2banServer,
-    service: BlocklistService,
+pub(crate) struct Fixture {
+    pub(crate) f2b: Fail2banServer,
+    pub(crate) service: BlocklistService,
     events: std::sync::Arc<bangui::services::events::EventBus>,
-    db: sqlx::SqlitePool,
+    pub(crate) db: sqlx::SqlitePool,
     _dir: tempfile::TempDir,
 }
 
-async fn fixture(limits: FetchLimits) -> Fixture {
+pub(crate) async fn fixture(limits: FetchLimits) -> Fixture {
     let f2b = Fail2banServer::start();
     let dir = tempfile::tempdir().unwrap();
     let db = bangui::db::connect(&dir.path().join("bangui.db"), Duration::from_secs(5))
@@ -147,7 +147,11 @@ async fn fixture(limits: FetchLimits) -> Fixture {
         db.clone(),
         Fail2banClient::new(config),
         Fetcher::new(Arc::new(resolver), limits),
-        ImportLimits { batch_size: 2 },
+        ImportLimits {
+            batch_size: 2,
+            verify_every: Duration::from_secs(3600),
+            pause: Duration::ZERO,
+        },
         std::sync::Arc::clone(&events),
     );
     Fixture {
@@ -159,14 +163,14 @@ async fn fixture(limits: FetchLimits) -> Fixture {
     }
 }
 
-fn limits() -> FetchLimits {
+pub(crate) fn limits() -> FetchLimits {
     FetchLimits {
         max_bytes: 1 << 20,
         timeout: Duration::from_secs(10),
     }
 }
 
-fn source(url: &str, allow_internal: bool) -> SourceInput {
+pub(crate) fn source(url: &str, allow_internal: bool) -> SourceInput {
     SourceInput {
         name: "test list".into(),
         url: SourceUrl::parse(url).unwrap(),
@@ -177,15 +181,15 @@ fn source(url: &str, allow_internal: bool) -> SourceInput {
     }
 }
 
-fn banned(f2b: &Fail2banServer) -> BTreeSet<String> {
+pub(crate) fn banned(f2b: &Fail2banServer) -> BTreeSet<String> {
     f2b.banned(JAIL).into_iter().collect()
 }
 
-fn set(items: &[&str]) -> BTreeSet<String> {
+pub(crate) fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-const DROP_V1: &str = "; Spamhaus DROP List 2026/11/29\n\
+pub(crate) const DROP_V1: &str = "; Spamhaus DROP List 2026/11/29\n\
                        ; Last-Modified: Sun, 29 Nov 2026 10:00:00 GMT\n\
                        203.0.113.0/24 ; SBL100001\n\
                        198.51.100.7\n\

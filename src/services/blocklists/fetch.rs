@@ -289,7 +289,11 @@ fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<Stri
 }
 
 impl Fetcher {
+    /// Also installs rustls' process-wide crypto provider (ring, as `startup` does) if none is
+    /// yet: reqwest is built with `rustls-no-provider` and panics when it builds a client
+    /// without one, which a fetcher built outside the application (tests, examples) would do.
     pub fn new(resolver: Arc<dyn HostResolver>, limits: FetchLimits) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self { resolver, limits }
     }
 

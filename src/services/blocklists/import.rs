@@ -14,6 +14,15 @@
 //! only when a run completes. An unchanged body (304, or the same SHA-256) is a no-op as long
 //! as every member is still banned (bans expire after the jail's `bantime`); otherwise the run
 //! reconciles in full.
+//!
+//! Checking "every member is still banned" means reading `get JAIL banip`, which for 100,000
+//! entries costs fail2ban seconds (and holds its single command loop). So an unchanged list on
+//! a scheduled run is first checked by count: fail2ban's "currently banned" of the jail
+//! (`status JAIL short`, no list transferred) must be at least the number of distinct entries
+//! all blocklists of the jail put there. Only a count below that, a last full check older than
+//! [`ImportLimits::verify_every`](super::ImportLimits), or an import started by hand reads the
+//! live list. The count cannot see a lost member masked by as many bans from elsewhere (by
+//! hand, by a filter); the age bound puts a limit on how long that can last.
 
 use crate::domain::event::EventKind;
 use std::collections::HashSet;
@@ -107,6 +116,66 @@ impl BlocklistService {
         Ok(members.iter().all(|m| live.contains(m)))
     }
 
+    /// Whether an unchanged list is still applied: by fail2ban's ban count when the last full
+    /// check is recent and the run was scheduled (a short count answers "no" at once: the
+    /// reconciliation that follows reads the live list anyway), else by reading the live list,
+    /// which is then recorded as the last full check.
+    async fn still_applied(
+        &self,
+        row: &SourceRow,
+        jail: &JailName,
+        manual: bool,
+        run: i64,
+    ) -> Result<bool, BlocklistError> {
+        let db = &self.inner.db;
+        let now = now_epoch();
+        let bound = i64::try_from(self.inner.limits.verify_every.as_secs()).unwrap_or(i64::MAX);
+        let age = row.verified_at.map(|t| now.saturating_sub(t).max(0));
+        let why = match age {
+            _ if manual => "an import started by hand checks every member".to_string(),
+            None => "its members were never checked one by one".to_string(),
+            Some(age) if age >= bound => {
+                format!("the last full check was {age} s ago (the bound is {bound} s)")
+            }
+            Some(age) => {
+                let expected = repo::jail_member_count(db, &row.jail).await?;
+                let banned = self
+                    .inner
+                    .fail2ban
+                    .jail_counters(jail)
+                    .await?
+                    .currently_banned;
+                let ok = banned >= expected;
+                let message = if ok {
+                    format!(
+                        "count check: fail2ban bans {banned} entries in {}, at least the {expected} its blocklists put there (last full check {age} s ago)",
+                        jail.as_str()
+                    )
+                } else {
+                    format!(
+                        "count check: fail2ban bans only {banned} entries in {} but its blocklists put {expected} there; reconciling",
+                        jail.as_str()
+                    )
+                };
+                self.note(run, row.id, "info", &message).await;
+                return Ok(ok);
+            }
+        };
+        self.note(
+            run,
+            row.id,
+            "info",
+            &format!("full check of every member against fail2ban's ban list: {why}"),
+        )
+        .await;
+        let at = now_epoch();
+        let ok = self.consistent(row, jail).await?;
+        if ok {
+            repo::set_verified(db, row.id, at).await?;
+        }
+        Ok(ok)
+    }
+
     async fn note(&self, run: i64, source: i64, level: &str, message: &str) {
         if let Err(e) =
             repo::add_log(&self.inner.db, run, source, level, message, now_epoch()).await
@@ -164,7 +233,7 @@ impl BlocklistService {
         let db = &self.inner.db;
         let trigger = if manual { "manual" } else { "schedule" };
         let run = repo::start_run(db, row.id, trigger, now_epoch()).await?;
-        let result = self.attempt(&row, run).await;
+        let result = self.attempt(&row, run, manual).await;
         let (summary, failure) = match result {
             Ok(s) => (s, None),
             Err((s, e)) => (s, Some(e)),
@@ -217,9 +286,10 @@ impl BlocklistService {
         &self,
         row: &SourceRow,
         run: i64,
+        manual: bool,
     ) -> Result<Summary, (Summary, BlocklistError)> {
         let mut summary = Summary::default();
-        match self.attempt_inner(row, run, &mut summary).await {
+        match self.attempt_inner(row, run, manual, &mut summary).await {
             Ok(()) => Ok(summary),
             Err(e) => Err((summary, e)),
         }
@@ -229,16 +299,19 @@ impl BlocklistService {
         &self,
         row: &SourceRow,
         run: i64,
+        manual: bool,
         s: &mut Summary,
     ) -> Result<(), BlocklistError> {
         let db = &self.inner.db;
         let jail = jail_of(row)?;
         self.inner.fail2ban.ensure_jail(&jail).await?;
         let conditional = row.content_hash.is_some();
+        // Set when the jail is known to miss some of the list: no second check of the body.
+        let mut stale = false;
         let body = match self.fetch_body(row, conditional).await? {
             Some(b) => b,
             None => {
-                if self.consistent(row, &jail).await? {
+                if self.still_applied(row, &jail, manual, run).await? {
                     s.state = "unchanged";
                     s.http_status = Some(304);
                     s.hash = row.content_hash.clone();
@@ -254,6 +327,7 @@ impl BlocklistService {
                 self.note(run, row.id, "info",
                     "not modified, but some of its bans are gone from the jail; fetching it in full to repair")
                     .await;
+                stale = true;
                 self.fetch_body(row, false)
                     .await?
                     .ok_or(BlocklistError::NotFound(row.id))?
@@ -263,7 +337,9 @@ impl BlocklistService {
         s.bytes = body.bytes.len() as u64;
         let hash = hex::encode(Sha256::digest(&body.bytes));
         s.hash = Some(hash.clone());
-        if row.content_hash.as_deref() == Some(hash.as_str()) && self.consistent(row, &jail).await?
+        if !stale
+            && row.content_hash.as_deref() == Some(hash.as_str())
+            && self.still_applied(row, &jail, manual, run).await?
         {
             s.state = "unchanged";
             repo::set_applied(
@@ -272,6 +348,7 @@ impl BlocklistService {
                 body.etag.as_deref(),
                 body.last_modified.as_deref(),
                 Some(&hash),
+                None,
             )
             .await?;
             self.note(
@@ -310,6 +387,7 @@ impl BlocklistService {
             .await;
         }
 
+        let checked_at = now_epoch();
         let (added, removed) = self.reconcile(row, &jail, &parsed).await?;
         s.added = added;
         s.removed = removed;
@@ -319,6 +397,7 @@ impl BlocklistService {
             body.etag.as_deref(),
             body.last_modified.as_deref(),
             Some(&hash),
+            Some(checked_at),
         )
         .await?;
         s.state = "completed";
@@ -333,6 +412,17 @@ impl BlocklistService {
         )
         .await;
         Ok(())
+    }
+
+    /// Before every batch but the first: leaves fail2ban's command loop to other callers for
+    /// [`ImportLimits::pause`](super::ImportLimits), so a caller that sends several commands
+    /// one after the other (the dashboard's status: one per jail) waits behind one batch in
+    /// all, not one per command.
+    async fn give_way(&self, batch_index: usize) {
+        let pause = self.inner.limits.pause;
+        if batch_index > 0 && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
     }
 
     /// Makes the jail hold `parsed` for this source; returns (banned, unbanned).
@@ -357,7 +447,8 @@ impl BlocklistService {
             .filter_map(|e| BlocklistEntry::parse(e).ok())
             .collect();
         let mut removed = 0;
-        for chunk in unban.chunks(batch) {
+        for (i, chunk) in unban.chunks(batch).enumerate() {
+            self.give_way(i).await;
             removed += f2b.unban_entries(jail, chunk).await? as usize;
         }
         repo::remove_members(db, row.id, &leaving).await?;
@@ -369,9 +460,10 @@ impl BlocklistService {
             .copied()
             .collect();
         let mut added = 0;
-        for chunk in ban.chunks(batch) {
+        for (i, chunk) in ban.chunks(batch).enumerate() {
             let texts: Vec<String> = chunk.iter().map(ToString::to_string).collect();
             repo::add_members(db, row.id, &texts).await?;
+            self.give_way(i).await;
             added += f2b.ban_entries(jail, chunk).await? as usize;
         }
         let shared: Vec<String> = desired
@@ -400,7 +492,8 @@ impl BlocklistService {
                     .filter(|e| live.contains(*e) && !others.contains(*e))
                     .filter_map(|e| BlocklistEntry::parse(e).ok())
                     .collect();
-                for chunk in unban.chunks(self.inner.limits.batch_size) {
+                for (i, chunk) in unban.chunks(self.inner.limits.batch_size).enumerate() {
+                    self.give_way(i).await;
                     unbanned += self.inner.fail2ban.unban_entries(&jail, chunk).await?;
                 }
             }

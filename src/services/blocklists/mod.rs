@@ -62,6 +62,12 @@ impl SourceInput {
 pub struct ImportLimits {
     /// Entries per `banip`/`unbanip` command.
     pub batch_size: usize,
+    /// How long a full check of an unchanged list's members against fail2ban's live ban list
+    /// stays good: until then a scheduled run of an unchanged list checks fail2ban's ban count
+    /// only (see `import.rs`). Zero checks every member on every run.
+    pub verify_every: std::time::Duration,
+    /// A pause between two `banip`/`unbanip` batches, in which fail2ban serves other callers.
+    pub pause: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +120,7 @@ impl BlocklistService {
                 events,
                 limits: ImportLimits {
                     batch_size: limits.batch_size.max(1),
+                    ..limits
                 },
                 locks: Mutex::new(HashMap::new()),
             }),
