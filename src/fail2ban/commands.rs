@@ -123,6 +123,22 @@ impl Fail2banClient {
         }
     }
 
+    /// Every jail's banned entries, networks included (`banned_all` keeps addresses only).
+    pub async fn banned_all_entries(&self) -> Result<Vec<(String, Vec<String>)>, Fail2banError> {
+        match self.call(&["banned"]).await {
+            Ok(v) => types::parse_banned_all_entries(&v).ok_or_else(|| protocol("banned", &v)),
+            Err(e) if e.is_invalid_command() => {
+                let mut out = Vec::new();
+                for jail in self.jails().await? {
+                    let name = JailName::parse(&jail)?;
+                    out.push((jail, self.banned_entries(&name).await?));
+                }
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The jails that currently ban `ip`.
     pub async fn jails_banning(&self, ip: BanIp) -> Result<Vec<String>, Fail2banError> {
         let text = ip.to_string();

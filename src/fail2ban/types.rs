@@ -238,6 +238,20 @@ pub fn parse_banned_all(value: &PyValue) -> Option<Vec<(String, Vec<IpAddr>)>> {
     Some(out)
 }
 
+/// `banned` → every jail's entries as fail2ban lists them: addresses and networks alike.
+pub fn parse_banned_all_entries(value: &PyValue) -> Option<Vec<(String, Vec<String>)>> {
+    let mut out = Vec::new();
+    for item in value.as_list()? {
+        let PyValue::Dict(pairs) = item else {
+            return None;
+        };
+        for (k, v) in pairs {
+            out.push((k.as_str()?.to_string(), strings(v)?));
+        }
+    }
+    Some(out)
+}
+
 /// Reads one `get JAIL banip --with-time` line:
 /// `IP \tYYYY-mm-dd HH:MM:SS + BANTIME = YYYY-mm-dd HH:MM:SS`, times in the server's local
 /// time zone (the same machine as BanGUI).

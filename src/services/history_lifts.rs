@@ -160,12 +160,12 @@ impl HistoryLifts {
     }
 
     /// fail2ban's banned addresses of the jails this run reads (see [`Self::jails_to_read`]).
-    async fn live(&self, now: i64) -> Result<Vec<(String, Vec<IpAddr>)>, LiftError> {
+    async fn live(&self, now: i64) -> Result<Vec<(String, Vec<String>)>, LiftError> {
         let Some(jails) = self.jails_to_read(now).await? else {
             let started = Instant::now();
             let all = self
                 .fail2ban
-                .banned_all()
+                .banned_all_entries()
                 .await
                 .map_err(LiftError::Fail2ban)?;
             *self.last_full_read() = Some(started);
@@ -183,8 +183,7 @@ impl HistoryLifts {
                 .await
                 .map_err(LiftError::Fail2ban)?;
             self.jail_reads.fetch_add(1, Ordering::Relaxed);
-            let ips = entries.iter().filter_map(|e| e.parse().ok()).collect();
-            out.push((jail, ips));
+            out.push((jail, entries));
         }
         Ok(out)
     }
@@ -225,9 +224,12 @@ impl HistoryLifts {
         if live.is_empty() {
             return Ok(0);
         }
-        let live: HashMap<String, HashSet<IpAddr>> = live
+        let live: HashMap<String, HashSet<String>> = live
             .into_iter()
-            .map(|(jail, ips)| (jail, ips.into_iter().map(|i| i.to_canonical()).collect()))
+            .map(|(jail, entries)| {
+                let keys = entries.iter().filter_map(|e| entry_key(e)).collect();
+                (jail, keys)
+            })
             .collect();
         let rows = q::still_active(&self.db, LOCAL_HOST, now, GRACE_SECONDS).await?;
         // Newest row per (jail, ip): rows are oldest first, so the last one wins.
@@ -243,8 +245,9 @@ impl HistoryLifts {
             let Some(banned) = live.get(jail) else {
                 continue;
             };
+            // Archived networks (a blocklist's `203.0.113.0/24`) are compared as networks.
             let addr = ip.parse::<IpAddr>().ok().map(|a| a.to_canonical());
-            let still = addr.is_some_and(|a| banned.contains(&a));
+            let still = entry_key(ip).is_some_and(|k| banned.contains(&k));
             if !still {
                 lifted.push(*id);
                 if let Some(a) = addr
@@ -266,5 +269,38 @@ impl HistoryLifts {
                 .map(|(jail, ip)| unban(Some(ip), Some(jail.to_string()), now, SEEN_BY_DETECTOR)),
         );
         Ok(n)
+    }
+}
+
+/// One banned entry as a comparable key: an address in its canonical text, a network in its
+/// normalised text (host bits cleared), `None` for anything else.
+fn entry_key(entry: &str) -> Option<String> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip.to_canonical().to_string());
+    }
+    entry
+        .parse::<ipnet::IpNet>()
+        .ok()
+        .map(|net| net.trunc().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_key;
+
+    #[test]
+    fn addresses_and_networks_compare_by_their_normalised_text() {
+        assert_eq!(entry_key(" 192.0.2.7 ").as_deref(), Some("192.0.2.7"));
+        assert_eq!(entry_key("::ffff:192.0.2.7").as_deref(), Some("192.0.2.7"));
+        assert_eq!(
+            entry_key("203.0.113.9/24").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            entry_key("2001:db8::1/32").as_deref(),
+            Some("2001:db8::/32")
+        );
+        assert_eq!(entry_key("not-an-ip"), None);
     }
 }
