@@ -41,7 +41,7 @@ fn decode(c: &mut Criterion) {
     let banned = fixture("big_banned.pkl");
     group.throughput(Throughput::Bytes(banned.len() as u64));
     group.bench_function("banned_all_jails", |b| {
-        b.iter(|| types::parse_banned_all(&value(&banned)).expect("banned"))
+        b.iter(|| types::parse_banned_all_entries(&value(&banned)).expect("banned"))
     });
     let status = fixture("big_status_banguiapp.pkl");
     group.throughput(Throughput::Bytes(status.len() as u64));

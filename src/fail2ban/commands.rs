@@ -107,23 +107,25 @@ impl Fail2banClient {
         Ok(out)
     }
 
-    /// Every jail with its banned addresses (`banned`; per-jail `status` on fail2ban < 0.11.2).
+    /// Every jail's banned addresses (networks left out; see [`Self::banned_all_entries`]).
     pub async fn banned_all(&self) -> Result<Vec<(String, Vec<IpAddr>)>, Fail2banError> {
-        match self.call(&["banned"]).await {
-            Ok(v) => types::parse_banned_all(&v).ok_or_else(|| protocol("banned", &v)),
-            Err(e) if e.is_invalid_command() => {
-                let mut out = Vec::new();
-                for jail in self.jails().await? {
-                    let name = JailName::parse(&jail)?;
-                    out.push((jail, self.jail_status(&name).await?.banned));
-                }
-                Ok(out)
-            }
-            Err(e) => Err(e),
-        }
+        Ok(self
+            .banned_all_entries()
+            .await?
+            .into_iter()
+            .map(|(jail, entries)| {
+                let ips = entries
+                    .iter()
+                    .filter_map(|e| e.trim().parse::<IpAddr>().ok())
+                    .map(|ip| ip.to_canonical())
+                    .collect();
+                (jail, ips)
+            })
+            .collect())
     }
 
-    /// Every jail's banned entries, networks included (`banned_all` keeps addresses only).
+    /// Every jail's banned entries as fail2ban lists them, networks included (`banned`; on
+    /// fail2ban < 0.11.2, which lacks it, each jail's `status`, which lists addresses only).
     pub async fn banned_all_entries(&self) -> Result<Vec<(String, Vec<String>)>, Fail2banError> {
         match self.call(&["banned"]).await {
             Ok(v) => types::parse_banned_all_entries(&v).ok_or_else(|| protocol("banned", &v)),
@@ -131,7 +133,8 @@ impl Fail2banClient {
                 let mut out = Vec::new();
                 for jail in self.jails().await? {
                     let name = JailName::parse(&jail)?;
-                    out.push((jail, self.banned_entries(&name).await?));
+                    let banned = self.jail_status(&name).await?.banned;
+                    out.push((jail, banned.iter().map(IpAddr::to_string).collect()));
                 }
                 Ok(out)
             }

@@ -224,20 +224,6 @@ pub fn parse_jail_status(value: &PyValue) -> Option<(JailStatus, Vec<String>)> {
     ))
 }
 
-/// `banned` → `[(jail, ips)]` from a list of one-key dicts.
-pub fn parse_banned_all(value: &PyValue) -> Option<Vec<(String, Vec<IpAddr>)>> {
-    let mut out = Vec::new();
-    for item in value.as_list()? {
-        let PyValue::Dict(pairs) = item else {
-            return None;
-        };
-        for (k, v) in pairs {
-            out.push((k.as_str()?.to_string(), ips(v)?.0));
-        }
-    }
-    Some(out)
-}
-
 /// `banned` → every jail's entries as fail2ban lists them: addresses and networks alike.
 pub fn parse_banned_all_entries(value: &PyValue) -> Option<Vec<(String, Vec<String>)>> {
     let mut out = Vec::new();

@@ -120,11 +120,11 @@ fn a_permanent_ban_has_no_end() {
 
 #[test]
 fn banned_for_all_jails_is_a_list_of_one_key_dicts() {
-    let all = types::parse_banned_all(&ok("09_banned.pkl")).unwrap();
+    let all = types::parse_banned_all_entries(&ok("09_banned.pkl")).unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].0, "sshd");
-    assert_eq!(all[1].1[0].to_string(), "2001:db8:abcd::42");
-    let big = types::parse_banned_all(&ok("big_banned.pkl")).unwrap();
+    assert_eq!(all[1].1[0], "2001:db8:abcd::42");
+    let big = types::parse_banned_all_entries(&ok("big_banned.pkl")).unwrap();
     assert!(big.iter().map(|(_, ips)| ips.len()).sum::<usize>() > 1000);
     let per_ip = ok("10_banned_1.2.3.4_9.9.9.9.pkl");
     let lists = per_ip.as_list().unwrap();
