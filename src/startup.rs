@@ -2,6 +2,9 @@
 //! builds every service once, starts the scheduler, binds the HTTP server (port 0 works for
 //! tests) and, on SIGINT/SIGTERM, stops accepting, lets requests in flight finish, runs the
 //! shutdown steps and releases the lock.
+//!
+//! Over 500 lines on purpose: it is the composition root, the one place that builds every
+//! service with exactly its dependencies, so it lists them all.
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -8,6 +8,9 @@
 //! checked on the rows met. Pages continue with a keyset cursor on `(timeofban, id)`; page
 //! numbers (OFFSET) exist for the UI's page jump. Counting is capped so that no request walks a
 //! whole window.
+//!
+//! Over 500 lines on purpose: it is one query builder (index choice, filters, keyset,
+//! capped counts, packed export chunks); every statement shares `push_select`.
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 

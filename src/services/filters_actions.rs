@@ -10,6 +10,10 @@
 //! is restored and fail2ban reloaded. Edits run one at a time. The INI reading is the jail
 //! files' reader ([`JailFiles::from_text`]); effective values stay fail2ban's business. It
 //! never sees HTTP types.
+//!
+//! Over 500 lines on purpose: filters and actions are one job handled by one code path
+//! (list, read, create, write with test and rollback), parameterised by the kind; two files
+//! would repeat it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

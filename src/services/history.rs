@@ -16,6 +16,10 @@
 //! After each run, the bans it added that fail2ban made in the last [`LIVE_WINDOW_SECONDS`]
 //! are published on the event bus (one `ban` event each, in archive order); older rows
 //! (the first sync of an existing database, catching up after a stop) are history, not news.
+//!
+//! Over 500 lines by a few: the steady sync and the first-sync backlog are two speeds of one
+//! job and share its cursor, its batch geolocation and its event publishing; splitting them
+//! would separate the cursor rule from one of its two users.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

@@ -7,6 +7,9 @@
 //! Every archive read is index-ordered and bounded (`db::history_query`); fail2ban's file is
 //! read one jail at a time in short LIMITed statements on its `(jail, timeofban)` index and
 //! merged here. Nothing in this service writes.
+//!
+//! Over 500 lines on purpose: search pages, exports and the IP story are one read model of
+//! the archive (the same rows, cursors and rendering); the views live in `history_views.rs`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -23,6 +23,10 @@
 //! [`ImportLimits::verify_every`](super::ImportLimits), or an import started by hand reads the
 //! live list. The count cannot see a lost member masked by as many bans from elsewhere (by
 //! hand, by a filter); the age bound puts a limit on how long that can last.
+//!
+//! Over 500 lines on purpose: one run's reconciliation and the rules that make it
+//! crash-safe and idempotent (claims before bans, hash stored last, the count check) belong
+//! together; fetching, parsing and the views are their own files.
 
 use crate::domain::event::EventKind;
 use std::collections::HashSet;

@@ -10,6 +10,10 @@
 //! background watch keeps checking fail2ban for `apply_watch` after each change. Edits of one
 //! jail run one at a time (a per-jail lock). Effective values come from `fail2ban-client -d`;
 //! files are read only for provenance and for jails `-d` does not list. It never sees HTTP types.
+//!
+//! Over 500 lines on purpose: listing and applying share one model (effective value, source
+//! file, BanGUI's own file) and the per-jail lock; the test in a copy (`candidate.rs`) and the
+//! rollback and recoveries (`recovery.rs`) are already their own files.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -5,6 +5,10 @@
 //! captures, the missed and ignored lines, the date templates used. At most
 //! [`MAX_CONCURRENT_TESTS`] runs at once (two Python processes each); file I/O runs on the
 //! blocking pool. It never sees HTTP types.
+//!
+//! Over 500 lines by a few: running fail2ban-regex safely (argument vector, own process
+//! group, timeout, output caps) and reading its output are one job; the log-path part is
+//! already `logpath.rs`.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
