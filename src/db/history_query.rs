@@ -204,8 +204,27 @@ async fn read(
     // read from the table.
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
     qb.push(COLUMNS);
+    push_page_ids(&mut qb, f, order, cursor, limit, offset, now, dense);
+    qb.push(order_by(order));
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// ` FROM history WHERE id IN (<the page's ids>)`: the inner read walks the driving index and
+/// stops after `limit` rows (skipping `offset`), so only the page's rows are read from the
+/// table.
+#[allow(clippy::too_many_arguments)]
+fn push_page_ids(
+    qb: &mut QueryBuilder<Sqlite>,
+    f: &HistoryFilter,
+    order: Order,
+    cursor: Option<Cursor>,
+    limit: u32,
+    offset: u64,
+    now: i64,
+    dense: bool,
+) {
     qb.push(" FROM history WHERE id IN (SELECT id");
-    push_select(&mut qb, f, now, cursor.map(|c| (c, order)), dense);
+    push_select(qb, f, now, cursor.map(|c| (c, order)), dense);
     qb.push(order_by(order));
     qb.push(" LIMIT ");
     qb.push_bind(i64::from(limit));
@@ -214,8 +233,6 @@ async fn read(
         qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
     }
     qb.push(")");
-    qb.push(order_by(order));
-    qb.build_query_as().fetch_all(pool).await
 }
 
 /// One page of a search: at most `q.limit` rows in `q.order`, after `q.cursor` (or skipping
@@ -309,12 +326,8 @@ async fn read_packed(
     qb.push(COLUMNS);
     qb.push(")");
     qb.push(order_by(order));
-    qb.push(") FROM history WHERE id IN (SELECT id");
-    push_select(&mut qb, f, now, cursor.map(|c| (c, order)), dense);
-    qb.push(order_by(order));
-    qb.push(" LIMIT ");
-    qb.push_bind(i64::from(limit));
     qb.push(")");
+    push_page_ids(&mut qb, f, order, cursor, limit, 0, now, dense);
     let (packed,): (String,) = qb.build_query_as().fetch_one(pool).await?;
     let rows: Vec<PackedRow> =
         serde_json::from_str(&packed).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
