@@ -200,9 +200,11 @@ impl Application {
             Arc::clone(&rollups),
             Arc::clone(&events),
         ));
+        let socket_name = settings.fail2ban.socket.display().to_string();
         let dashboard = Arc::new(DashboardService::new(
             pool.clone(),
-            fail2ban.clone(),
+            Arc::clone(&fail2ban_status),
+            socket_name.clone(),
             Arc::clone(&geo),
             rollups,
         ));
@@ -219,7 +221,8 @@ impl Application {
         let scheduler_running = Arc::new(AtomicBool::new(true));
         let health = Arc::new(HealthService::new(
             pool.clone(),
-            fail2ban.clone(),
+            Arc::clone(&fail2ban_status),
+            socket_name,
             Arc::clone(&geo),
             jobs.clone(),
             Arc::clone(&scheduler_running),

@@ -1,5 +1,6 @@
-//! The dashboard's use cases: server status from fail2ban's socket (the same numbers
-//! `fail2ban-client status JAIL` shows, summed), the paged ban list read from the archive's own
+//! The dashboard's use cases: server status from the status poll's snapshot (the same numbers
+//! `fail2ban-client status JAIL` shows, summed; refreshed for the request when older than a
+//! second, see [`Fail2banStatus::for_request`]), the paged ban list read from the archive's own
 //! columns in index order, and the aggregates (per country, trend, per jail) read from the
 //! rollups' published snapshot. No request geolocates or sums a time window: the heaviest
 //! request work is one 100-row indexed read, and repeated pages are served from a cache that the
@@ -18,10 +19,11 @@ use crate::db::{self, history, history_query};
 use crate::domain::history_query::{BanState, HistoryFilter, HistoryQuery, Order};
 use crate::domain::rollup::{Slice, Window, WindowAggregate};
 use crate::domain::time::rfc3339;
-use crate::domain::{GeoInfo, GeoSource, JailName, Origin, Page, TimeRange};
-use crate::fail2ban::{Fail2banClient, Fail2banError};
+use crate::domain::{GeoInfo, GeoSource, Origin, Page, TimeRange};
+use crate::fail2ban::types::JailCounters;
 use crate::geo::GeoCache;
 
+use super::fail2ban_status::Fail2banStatus;
 use super::rollups::RollupStore;
 
 /// Pages kept in the page cache before it is emptied.
@@ -41,6 +43,9 @@ pub struct ServerStatus {
     pub total_failed: u64,
     /// Why fail2ban is offline, with what to check.
     pub error: Option<String>,
+    /// When fail2ban was asked for these numbers (RFC 3339 UTC); null before it was first
+    /// asked. Older than a second only while fail2ban is too busy to answer at once.
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,7 +130,9 @@ struct CachedPage {
 /// The dashboard service: built once in `startup.rs`.
 pub struct DashboardService {
     db: SqlitePool,
-    fail2ban: Fail2banClient,
+    status: Arc<Fail2banStatus>,
+    /// fail2ban's socket, named in the status.
+    socket: String,
     geo: Arc<GeoCache>,
     rollups: Arc<RollupStore>,
     pages: DashMap<PageKey, CachedPage>,
@@ -134,13 +141,15 @@ pub struct DashboardService {
 impl DashboardService {
     pub fn new(
         db: SqlitePool,
-        fail2ban: Fail2banClient,
+        status: Arc<Fail2banStatus>,
+        socket: String,
         geo: Arc<GeoCache>,
         rollups: Arc<RollupStore>,
     ) -> Self {
         Self {
             db,
-            fail2ban,
+            status,
+            socket,
             geo,
             rollups,
             pages: DashMap::new(),
@@ -149,40 +158,36 @@ impl DashboardService {
 
     /// Live counters summed over every jail; fail2ban being offline is an answer, not an error.
     pub async fn status(&self) -> ServerStatus {
-        let f2b = &self.fail2ban;
-        let mut s = ServerStatus {
-            online: false,
-            version: None,
-            socket: f2b.socket().display().to_string(),
-            jails: 0,
-            currently_banned: 0,
-            currently_failed: 0,
-            total_banned: 0,
-            total_failed: 0,
-            error: None,
+        let snapshot = self.status.for_request().await;
+        let online = snapshot.online == Some(true);
+        // Offline, the snapshot keeps the last known jails; the status shows none.
+        let jails: Vec<_> = if online {
+            snapshot.jails.values().collect()
+        } else {
+            Vec::new()
         };
-        let result: Result<(), Fail2banError> = async {
-            s.version = Some(f2b.version().await?);
-            let jails = f2b.jails().await?;
-            s.jails = jails.len() as u64;
-            for jail in jails {
-                let Ok(name) = JailName::parse(&jail) else {
-                    continue;
-                };
-                let c = f2b.jail_counters(&name).await?;
-                s.currently_banned += c.currently_banned;
-                s.currently_failed += c.currently_failed;
-                s.total_banned += c.total_banned;
-                s.total_failed += c.total_failed;
-            }
-            Ok(())
+        let sum = |count: fn(&JailCounters) -> u64| jails.iter().map(|c| count(c)).sum();
+        ServerStatus {
+            online,
+            version: snapshot.version.clone().filter(|_| online),
+            socket: self.socket.clone(),
+            jails: jails.len() as u64,
+            currently_banned: sum(|c| c.currently_banned),
+            currently_failed: sum(|c| c.currently_failed),
+            total_banned: sum(|c| c.total_banned),
+            total_failed: sum(|c| c.total_failed),
+            error: if online {
+                None
+            } else {
+                Some(
+                    snapshot
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "fail2ban has not answered yet".to_owned()),
+                )
+            },
+            as_of: snapshot.polled_at.map(rfc3339),
         }
-        .await;
-        match result {
-            Ok(()) => s.online = true,
-            Err(e) => s.error = Some(e.to_string()),
-        }
-        s
     }
 
     /// The published aggregate of a window (an empty one before the first snapshot).

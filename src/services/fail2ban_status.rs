@@ -1,7 +1,7 @@
 //! The status poller: every few seconds (job `fail2ban_status`) asks fail2ban for its jails and
 //! each jail's counters (`status`, `status JAIL short`; no banned lists are transferred), keeps
-//! the latest answer as a snapshot (read by `/metrics` and anything else that wants the
-//! counters without asking fail2ban per request), and turns changes into events:
+//! the latest answer as a snapshot (read by `/metrics`, `/health` and `/dashboard/status`, so no
+//! request asks fail2ban for its counters itself), and turns changes into events:
 //! `fail2ban_offline` when the socket stops answering (also at start when it never answered),
 //! `fail2ban_online` when it answers again after being offline, `jail_started` and
 //! `jail_stopped` when the list of running jails changes between two answers. The first
@@ -10,12 +10,20 @@
 //! restart of fail2ban with the same jails publishes only offline and online. A timeout alone
 //! (a busy fail2ban, e.g. during a bulk ban) counts as offline only when the next poll fails
 //! too; a refused or missing socket counts at once.
+//!
+//! Requests read the snapshot through [`Fail2banStatus::for_request`]: a snapshot older than
+//! [`REQUEST_MAX_AGE`] is refreshed first, by one poll that every request arriving meanwhile
+//! shares, and a request waits for that poll at most [`REQUEST_WAIT`]. An idle fail2ban answers
+//! a poll in a few milliseconds, so a request after a ban sees the new counters; a busy one (a
+//! bulk import holds its command loop) makes the answer older, never slower.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 
 use crate::db;
 use crate::domain::JailName;
@@ -40,14 +48,32 @@ pub struct StatusSnapshot {
     pub request_errors: u64,
     /// Polls in a row that did not reach fail2ban.
     pub failed_polls: u32,
+    /// When the poll ended (monotonic clock), `None` before the first poll.
+    pub taken: Option<Instant>,
+    /// fail2ban's version, read when it (again) answers after being offline or unknown.
+    pub version: Option<String>,
+    /// Why the last poll did not reach fail2ban; `None` after a poll that did.
+    pub error: Option<String>,
 }
+
+/// A snapshot older than this is refreshed before a request reads it.
+pub const REQUEST_MAX_AGE: Duration = Duration::from_secs(1);
+/// How long a request waits for that refresh before it answers with the older snapshot.
+pub const REQUEST_WAIT: Duration = Duration::from_millis(50);
+/// How long a request waits for the very first poll (there is no older snapshot to answer
+/// with). Longer than a refused or missing socket takes to fail, shorter than a client timeout.
+const FIRST_POLL_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Fail2banStatus {
     fail2ban: Fail2banClient,
     events: Arc<EventBus>,
     snapshot: ArcSwap<StatusSnapshot>,
-    /// Serialises polls (the job never overlaps, but tests may call [`Self::poll`] directly).
+    /// Serialises polls (the job and request-driven refreshes may overlap).
     polling: Mutex<()>,
+    /// Counts finished polls; requests waiting for a refresh watch it.
+    polled: watch::Sender<u64>,
+    /// A request-driven refresh is under way (at most one at a time).
+    refreshing: AtomicBool,
 }
 
 impl Fail2banStatus {
@@ -57,7 +83,50 @@ impl Fail2banStatus {
             events,
             snapshot: ArcSwap::from_pointee(StatusSnapshot::default()),
             polling: Mutex::new(()),
+            polled: watch::Sender::new(0),
+            refreshing: AtomicBool::new(false),
         }
+    }
+
+    /// The snapshot as a request should see it: refreshed first when older than
+    /// [`REQUEST_MAX_AGE`], waiting for the refresh at most [`REQUEST_WAIT`] (see the module
+    /// documentation).
+    pub async fn for_request(self: &Arc<Self>) -> Arc<StatusSnapshot> {
+        self.recent(REQUEST_MAX_AGE, REQUEST_WAIT).await
+    }
+
+    /// The snapshot, refreshed first when older than `max_age`; waits for the refresh at most
+    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]), then answers with what it has.
+    pub async fn recent(
+        self: &Arc<Self>,
+        max_age: Duration,
+        wait: Duration,
+    ) -> Arc<StatusSnapshot> {
+        // Subscribe before looking, so a poll ending in between still wakes this request.
+        let mut polled = self.polled.subscribe();
+        let current = self.snapshot();
+        let wait = match current.taken {
+            Some(t) if t.elapsed() <= max_age => return current,
+            Some(_) => wait,
+            None => FIRST_POLL_WAIT,
+        };
+        self.refresh_in_background();
+        let _ = tokio::time::timeout(wait, polled.changed()).await;
+        self.snapshot()
+    }
+
+    /// Starts one poll on the current runtime unless a request-driven one is already running.
+    /// The poll goes on after the requests that wanted it stopped waiting.
+    fn refresh_in_background(self: &Arc<Self>) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let status = Arc::clone(self);
+        tokio::spawn(async move {
+            // Cleared however the poll ends, also when its runtime shuts down mid-poll.
+            let _clear = ClearOnDrop(&status.refreshing);
+            status.poll().await;
+        });
     }
 
     /// The latest snapshot (cheap; never asks fail2ban).
@@ -76,8 +145,11 @@ impl Fail2banStatus {
         };
         match self.read_jails().await {
             Ok((jails, request_errors)) => {
+                if before.online != Some(true) || before.version.is_none() {
+                    next.version = self.fail2ban.version().await.ok();
+                }
                 if before.online == Some(false) {
-                    let version = self.fail2ban.version().await.ok();
+                    let version = next.version.clone();
                     self.events.publish(EventKind::Fail2banOnline { version });
                 }
                 if before.online.is_some() {
@@ -87,6 +159,7 @@ impl Fail2banStatus {
                 next.jails = jails;
                 next.request_errors += request_errors;
                 next.failed_polls = 0;
+                next.error = None;
             }
             Err(e) => {
                 if is_connect_error(&e) {
@@ -95,6 +168,7 @@ impl Fail2banStatus {
                     next.request_errors += 1;
                 }
                 next.failed_polls = before.failed_polls.saturating_add(1);
+                next.error = Some(e.to_string());
                 let busy = matches!(e, Fail2banError::Timeout { .. }) && next.failed_polls < 2;
                 if !busy {
                     if before.online != Some(false) {
@@ -107,7 +181,9 @@ impl Fail2banStatus {
             }
         }
         next.polled_at = Some(db::now_epoch());
+        next.taken = Some(Instant::now());
         self.snapshot.store(Arc::new(next));
+        self.polled.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Running jails with their counters, and how many jails' counters could not be read
@@ -160,6 +236,15 @@ impl Fail2banStatus {
             .difference(&old)
             .map(|j| EventKind::JailStarted { jail: (*j).clone() });
         self.events.publish_all(stopped.chain(started));
+    }
+}
+
+/// Clears a flag when dropped.
+struct ClearOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

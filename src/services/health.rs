@@ -1,4 +1,6 @@
-//! Health of the process and its dependencies: the own database, fail2ban's socket, the GeoIP
+//! Health of the process and its dependencies: the own database, fail2ban (as the status poll
+//! last saw it, refreshed for the request when older than a second; a fail2ban too busy to
+//! answer at once counts as online until two polls in a row time out), the GeoIP
 //! database, the scheduler and each background job (last success, last error). fail2ban or the
 //! MMDB being absent, or a job whose latest run failed, degrades the service; only a broken own
 //! database makes it unavailable. The full report names files, sockets and error texts, so
@@ -7,13 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use super::fail2ban_status::Fail2banStatus;
 use super::job_monitor::{JobMonitor, JobStatus};
-use crate::fail2ban::Fail2banClient;
 use crate::geo::{GeoCache, MmdbState, MmdbStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,14 +115,12 @@ impl HealthReport {
     }
 }
 
-/// How long health waits for fail2ban before calling it offline. Shorter than the command
-/// timeout: a busy fail2ban (bulk ban) is reported as offline by health, not waited for.
-const FAIL2BAN_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// The health service: built once in `startup.rs`.
 pub struct HealthService {
     db: SqlitePool,
-    fail2ban: Fail2banClient,
+    fail2ban: Arc<Fail2banStatus>,
+    /// fail2ban's socket, named in the report.
+    socket: String,
     geo: Arc<GeoCache>,
     jobs: JobMonitor,
     scheduler_running: Arc<AtomicBool>,
@@ -130,7 +129,8 @@ pub struct HealthService {
 impl HealthService {
     pub fn new(
         db: SqlitePool,
-        fail2ban: Fail2banClient,
+        fail2ban: Arc<Fail2banStatus>,
+        socket: String,
         geo: Arc<GeoCache>,
         jobs: JobMonitor,
         scheduler_running: Arc<AtomicBool>,
@@ -138,6 +138,7 @@ impl HealthService {
         Self {
             db,
             fail2ban,
+            socket,
             geo,
             jobs,
             scheduler_running,
@@ -145,9 +146,7 @@ impl HealthService {
     }
 
     pub async fn report(&self) -> HealthReport {
-        let (db, f2b) = tokio::join!(crate::db::ping(&self.db), async {
-            tokio::time::timeout(FAIL2BAN_PROBE_TIMEOUT, self.fail2ban.ping()).await
-        });
+        let (db, f2b) = tokio::join!(crate::db::ping(&self.db), self.fail2ban.for_request());
         let (state, error) = match db {
             Ok(()) => ("ok", None),
             Err(e) => ("error", Some(e.to_string())),
@@ -158,23 +157,22 @@ impl HealthService {
             connections: self.db.size(),
             idle_connections: self.db.num_idle(),
         };
-        let socket = self.fail2ban.socket().display().to_string();
-        let fail2ban = match f2b {
-            Ok(Ok(())) => Fail2banHealth {
+        let fail2ban = if f2b.online == Some(true) {
+            Fail2banHealth {
                 state: "online",
-                socket,
+                socket: self.socket.clone(),
                 error: None,
-            },
-            Ok(Err(e)) => Fail2banHealth {
+            }
+        } else {
+            Fail2banHealth {
                 state: "offline",
-                socket,
-                error: Some(e.to_string()),
-            },
-            Err(_) => Fail2banHealth {
-                state: "offline",
-                socket,
-                error: Some("ping timed out".into()),
-            },
+                socket: self.socket.clone(),
+                error: Some(
+                    f2b.error
+                        .clone()
+                        .unwrap_or_else(|| "fail2ban has not answered yet".to_owned()),
+                ),
+            }
         };
         let geoip = self.geo.mmdb_status();
         let scheduler = if self.scheduler_running.load(Ordering::Relaxed) {

@@ -66,10 +66,21 @@ async fn dashboard_status_numbers_equal_what_fail2ban_client_reports() {
     f2b.fail_ssh("192.0.2.50", 1);
     f2b.fail_app("5.1.2.3", 2);
     f2b.wait_banned("bangui-app", "5.1.2.3");
-    let (status, body) = app.get_json("/api/v1/dashboard/status").await;
-    assert_eq!(status, 200);
     let [failed, total_failed, banned, total_banned] = client_totals(&f2b);
+    // The status comes from the status poll's snapshot, refreshed for a request when older
+    // than a second: it catches up with fail2ban without waiting for the 5 s job.
+    let body = app
+        .wait_for_json("/api/v1/dashboard/status", |b| {
+            b["currently_banned"] == banned && b["currently_failed"] == failed
+        })
+        .await;
     assert_eq!(body["online"], true);
+    assert!(
+        body["as_of"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.len() == 20),
+        "{body}"
+    );
     assert_eq!(body["version"], f2b.client(&["version"]));
     assert_eq!(body["jails"], 3);
     assert_eq!(body["currently_failed"], failed, "{body}");
@@ -393,8 +404,19 @@ async fn a_stopped_fail2ban_is_a_502_naming_the_socket_and_the_app_recovers_when
             .is_some_and(|m| m.contains(&socket)),
         "{body}"
     );
-    let (_, status_body) = app.get_json("/api/v1/dashboard/status").await;
-    assert_eq!(status_body["online"], false);
+    let status_body = app
+        .wait_for_json("/api/v1/dashboard/status", |b| b["online"] == false)
+        .await;
+    assert_eq!(
+        status_body["jails"], 0,
+        "no counters while offline: {status_body}"
+    );
+    assert!(
+        status_body["error"]
+            .as_str()
+            .is_some_and(|m| m.contains(&socket)),
+        "{status_body}"
+    );
     f2b.restart();
     let (status, _) = app.get_json("/api/v1/jails").await;
     assert_eq!(
@@ -479,6 +501,33 @@ async fn a_frozen_fail2ban_is_a_504_timeout_not_a_502_unreachable() {
     );
     app.wait_for_json("/api/v1/jails", |b| b["items"].as_array().is_some())
         .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn while_fail2ban_is_frozen_status_and_health_answer_at_once_from_the_last_poll() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[("BANGUI_FAIL2BAN_COMMAND_TIMEOUT_SECONDS", "10")]).await;
+    f2b.client(&["set", "sshd", "banip", "203.0.113.9"]);
+    let before = app
+        .wait_for_json("/api/v1/dashboard/status", |b| b["currently_banned"] == 1)
+        .await;
+    // Older than a second, so the next request asks for a refresh that cannot come.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    f2b.pause();
+    let started = std::time::Instant::now();
+    let (status_code, status) = app.get_json("/api/v1/dashboard/status").await;
+    let (health_code, health) = app.get_json("/api/v1/health").await;
+    let took = started.elapsed();
+    f2b.resume();
+    assert_eq!((status_code, health_code), (200, 200), "{status} {health}");
+    assert!(
+        took < Duration::from_secs(5),
+        "both answered without waiting for the 10 s command timeout (took {took:?})"
+    );
+    assert_eq!(status["online"], true, "busy is not offline: {status}");
+    assert_eq!(status["currently_banned"], before["currently_banned"]);
+    assert_eq!(health["fail2ban"]["state"], "online", "{health}");
     app.stop().await;
 }
 

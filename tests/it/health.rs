@@ -44,6 +44,31 @@ async fn health_reports_a_running_fail2ban_as_online() {
 }
 
 #[tokio::test]
+async fn health_sees_fail2ban_stop_and_come_back_within_seconds() {
+    let mut f2b = Fail2banServer::start();
+    let app = TestApp::builder()
+        .fail2ban_socket(&f2b.socket())
+        .spawn()
+        .await;
+    app.setup_admin().await;
+    let is = |state: &'static str| move |b: &serde_json::Value| b["fail2ban"]["state"] == state;
+    app.wait_for_json("/api/v1/health", is("online")).await;
+    f2b.stop();
+    let body = app.wait_for_json("/api/v1/health", is("offline")).await;
+    assert_eq!(body["status"], "degraded");
+    assert!(
+        body["fail2ban"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not reachable")),
+        "{body}"
+    );
+    f2b.restart();
+    let body = app.wait_for_json("/api/v1/health", is("online")).await;
+    assert!(body["fail2ban"]["error"].is_null(), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn liveness_and_readiness_answer_without_fail2ban() {
     let app = TestApp::builder().spawn().await;
     assert_eq!(app.get_json("/api/v1/health/live").await.0, 200);

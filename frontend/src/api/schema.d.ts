@@ -2388,6 +2388,11 @@ export interface components {
             logtarget?: string | null;
         };
         ServerStatus: {
+            /**
+             * @description When fail2ban was asked for these numbers (RFC 3339 UTC); null before it was first
+             *     asked. Older than a second only while fail2ban is too busy to answer at once.
+             */
+            as_of?: string | null;
             /** Format: int64 */
             currently_banned: number;
             /** Format: int64 */

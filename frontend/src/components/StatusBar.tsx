@@ -2,12 +2,19 @@
 // counters. Presentation of one Status value; the caller polls. When fail2ban is offline the
 // counters are "unknown", not 0 (its bans are still in the firewall); when the status could not be
 // refreshed at all (BanGUI unreachable) the badge says so instead of keeping a stale "online".
+// BanGUI answers from its last poll of fail2ban when fail2ban is too busy to answer at once (a
+// bulk import); counters older than BUSY_AFTER_MS say when they were counted.
 import type { Status } from '../api/types';
 import { formatCount } from '../lib/format';
 
-export function StatusBar({ status, stale = false, intervalSeconds }: { status: Status; stale?: boolean; intervalSeconds: number }) {
+/** Counters older than this carry their time. */
+export const BUSY_AFTER_MS = 15_000;
+
+export function StatusBar({ status, stale = false, intervalSeconds, now = Date.now() }: { status: Status; stale?: boolean; intervalSeconds: number; now?: number }) {
   const known = status.online && !stale;
   const count = (n: number) => (known ? formatCount(n) : 'unknown');
+  const asOf = status.as_of ? Date.parse(status.as_of) : NaN;
+  const old = known && Number.isFinite(asOf) && now - asOf > BUSY_AFTER_MS;
   return (
     <section className="statusbar" aria-label="Server status" data-online={stale ? 'unknown' : status.online}>
       {stale ? (
@@ -31,7 +38,13 @@ export function StatusBar({ status, stale = false, intervalSeconds }: { status: 
         <div title="Counted by fail2ban since it last started, in all jails"><dt>Banned since fail2ban start</dt><dd>{count(status.total_banned)}</dd></div>
         <div title="Counted by fail2ban since it last started, in all jails"><dt>Failed since fail2ban start</dt><dd>{count(status.total_failed)}</dd></div>
       </dl>
-      <span className="muted small">Refreshes every {intervalSeconds} s</span>
+      {old ? (
+        <span className="muted small" data-testid="counters-as-of">
+          fail2ban is busy: counted at {new Date(asOf).toLocaleTimeString()}
+        </span>
+      ) : (
+        <span className="muted small">Refreshes every {intervalSeconds} s</span>
+      )}
     </section>
   );
 }

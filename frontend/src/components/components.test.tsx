@@ -166,6 +166,17 @@ describe('StatusBar when fail2ban or BanGUI is unreachable', () => {
     expect(screen.getByText('status unknown')).toBeTruthy();
     expect(screen.getByTestId('currently-banned').textContent).toBe('unknown');
   });
+  it('says when the counters were counted while fail2ban is too busy to answer', () => {
+    const asOf = '2026-11-29T12:00:00Z';
+    const at = Date.parse(asOf);
+    render(<StatusBar status={{ ...status, online: true, as_of: asOf }} intervalSeconds={10} now={at + 60_000} />);
+    expect(screen.getByTestId('counters-as-of').textContent).toMatch(/fail2ban is busy: counted at/);
+  });
+  it('shows no time for counters from the last few seconds', () => {
+    const asOf = '2026-11-29T12:00:00Z';
+    render(<StatusBar status={{ ...status, online: true, as_of: asOf }} intervalSeconds={10} now={Date.parse(asOf) + 2_000} />);
+    expect(screen.queryByTestId('counters-as-of')).toBeNull();
+  });
   it('labels fail2ban\'s own totals as counted since it started', () => {
     render(<StatusBar status={{ ...status, online: true }} intervalSeconds={10} />);
     expect(screen.getByText('Banned since fail2ban start')).toBeTruthy();
