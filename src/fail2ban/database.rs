@@ -290,29 +290,6 @@ impl Fail2banDb {
             .await?)
     }
 
-    /// Rows of one jail with `timeofban >= cursor`, oldest first, skipping `skip` rows of that
-    /// order (to get past more than `limit` rows of one second). Uses fail2ban's own
-    /// `(jail, timeofban)` index, so the read stays short however large the table is.
-    pub async fn rows_in_jail_after(
-        &self,
-        jail: &str,
-        cursor: i64,
-        limit: u32,
-        skip: u32,
-    ) -> Result<Vec<BanRecord>, Fail2banDbError> {
-        let rows: Vec<Row> = sqlx::query_as(sql(format!(
-            "SELECT {COLUMNS} FROM bans WHERE jail = ?1 AND timeofban >= ?2 \
-             ORDER BY timeofban, rowid LIMIT ?3 OFFSET ?4"
-        )))
-        .bind(jail)
-        .bind(cursor)
-        .bind(i64::from(limit))
-        .bind(i64::from(skip))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(BanRecord::from).collect())
-    }
-
     /// Rows of one jail in `(timeofban, rowid)` order (newest first or oldest first) after a
     /// cursor, within `[from, to)`, optionally of one address: `(rowid, record)`. One short
     /// statement on fail2ban's `(jail, timeofban)` (or `ip`) index, at most `limit` rows.

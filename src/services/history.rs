@@ -5,7 +5,7 @@
 //!
 //! fail2ban writes its database with a rollback journal: a reader holding a transaction for
 //! long makes fail2ban drop ban rows. So every read of its file is one short, indexed,
-//! LIMITed statement (`Fail2banDb::rows_in_jail_after`), and the next chunk is read while the
+//! LIMITed statement (`Fail2banDb::jail_rows`, paged by `(timeofban, rowid)`), and the next chunk is read while the
 //! previous one is geolocated and written. Geolocation here is memory and MMDB only
 //! (`GeoCache::lookup_batch_local`); what stays unresolved is retried by the re-geolocation job
 //! (`services::history_regeo`), which may ask ip-api.
@@ -230,7 +230,8 @@ impl HistorySync {
             cursor: history::cursor(&self.db, LOCAL_HOST, jail)
                 .await?
                 .unwrap_or(0),
-            skip: 0,
+            after: None,
+            last: None,
         };
         let (first, read_time) = timed(read.next()).await;
         timings.read += read_time;
@@ -404,34 +405,43 @@ async fn begin_immediate(
 }
 
 /// Where the next read of one jail's rows in fail2ban's file starts: rows with
-/// `timeofban >= cursor`, oldest first, past `skip` rows of the cursor's own second.
+/// `timeofban >= cursor`, oldest first, after the last row read in this run (by
+/// `(timeofban, rowid)`, so however many rows share one second, every read is one indexed
+/// range scan of at most [`CHUNK`] rows; rowids are only compared within one run).
 struct JailReader<'a> {
     reader: &'a Fail2banDb,
     jail: &'a str,
     cursor: i64,
-    skip: u32,
+    /// The key the next read starts after; `None` until a full chunk was read.
+    after: Option<(i64, i64)>,
+    /// The key of the last row of the last read.
+    last: Option<(i64, i64)>,
 }
 
 impl JailReader<'_> {
     /// One short, LIMITed statement.
-    async fn next(&self) -> Result<Vec<BanRecord>, Fail2banDbError> {
-        self.reader
-            .rows_in_jail_after(self.jail, self.cursor, CHUNK, self.skip)
-            .await
+    async fn next(&mut self) -> Result<Vec<BanRecord>, Fail2banDbError> {
+        let rows = self
+            .reader
+            .jail_rows(
+                self.jail,
+                Some(self.cursor),
+                None,
+                None,
+                false,
+                self.after,
+                CHUNK,
+            )
+            .await?;
+        self.last = rows.last().map(|(rowid, r)| (r.timeofban, *rowid));
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Moves past `rows` (the last read); whether there may be more.
     fn advance(&mut self, rows: &[BanRecord]) -> bool {
         let full = rows.len() >= CHUNK as usize;
         if full {
-            match rows.last().map(|r| r.timeofban) {
-                Some(t) if t == self.cursor => self.skip += CHUNK,
-                Some(t) => {
-                    self.cursor = t;
-                    self.skip = 0;
-                }
-                None => {}
-            }
+            self.after = self.last;
         }
         full
     }

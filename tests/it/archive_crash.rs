@@ -1,7 +1,8 @@
 //! An archive sync killed with SIGKILL at any point resumes without duplicates or gaps, and
 //! the hour cells never disagree with the archive after the restart. The `bangui` binary runs
 //! against a fail2ban database file (fail2ban's own schema) holding enough rows that the first
-//! sync takes a while; it is killed several times mid-sync and finally left to finish.
+//! sync takes a while; it is killed several times mid-sync and finally left to finish. A burst
+//! of more bans in one second than one read of fail2ban's file takes is archived whole.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,8 +14,9 @@ use sqlx::{Connection, SqliteConnection};
 const ROWS: usize = 120_000;
 const JAILS: [&str; 3] = ["sshd", "nginx-http-auth", "blocklist-import"];
 
-/// Writes `ROWS` bans in fail2ban's schema, many sharing a second (the sync's hardest case).
-async fn fail2ban_database(path: &Path) {
+/// Writes `rows` bans in fail2ban's schema, `per_second` of them sharing each second (chunk
+/// borders inside a second are the sync's hardest case).
+async fn fail2ban_database(path: &Path, rows: usize, per_second: usize) {
     let opts = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true);
@@ -37,15 +39,14 @@ async fn fail2ban_database(path: &Path) {
     }
     let now = 1_900_000_000 - 3 * 86_400;
     let mut tx = conn.begin().await.expect("tx");
-    for chunk_start in (0..ROWS).step_by(500) {
+    for chunk_start in (0..rows).step_by(500) {
         let mut qb = sqlx::QueryBuilder::new(
             "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) ",
         );
-        qb.push_values(chunk_start..(chunk_start + 500).min(ROWS), |mut b, i| {
+        qb.push_values(chunk_start..(chunk_start + 500).min(rows), |mut b, i| {
             b.push_bind(JAILS[i % 3])
                 .push_bind(format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256))
-                // 20 bans per second: chunk borders fall inside a second.
-                .push_bind(now + (i / 20) as i64)
+                .push_bind(now + (i / per_second) as i64)
                 .push_bind(600)
                 .push_bind(1)
                 .push_bind(r#"{"matches": ["line"], "failures": 3}"#.as_bytes());
@@ -100,7 +101,8 @@ async fn archive_counts(db: &Path) -> (i64, i64, i64) {
 async fn a_sync_killed_mid_way_resumes_without_duplicates_or_gaps_and_rollups_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
     let f2b_db = dir.path().join("fail2ban.sqlite3");
-    fail2ban_database(&f2b_db).await;
+    // 20 bans per second: chunk borders fall inside a second.
+    fail2ban_database(&f2b_db, ROWS, 20).await;
     let db = dir.path().join("bangui.db");
 
     let mut kills = 0;
@@ -150,4 +152,37 @@ async fn a_sync_killed_mid_way_resumes_without_duplicates_or_gaps_and_rollups_ag
         (ROWS as i64, ROWS as i64, ROWS as i64),
         "every row archived exactly once, every row counted"
     );
+}
+
+#[tokio::test]
+async fn a_burst_of_more_bans_in_one_second_than_one_read_takes_is_archived_whole() {
+    // A blocklist import bans thousands of addresses in one second of one jail; one read of
+    // fail2ban's file takes 5,000 rows of one jail. Three seconds of 16,000 bans each, spread
+    // over three jails: 5,333 per jail and second.
+    const BURST: usize = 16_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f2b_db = dir.path().join("fail2ban.sqlite3");
+    fail2ban_database(&f2b_db, BURST * 3, BURST).await;
+    let db = dir.path().join("bangui.db");
+    let mut child = bangui(dir.path(), &f2b_db);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let counts = loop {
+        let counts = archive_counts(&db).await;
+        if counts.0 as usize >= BURST * 3 || Instant::now() > deadline {
+            break counts;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // A later run re-reads the newest second; nothing may come twice.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let again = archive_counts(&db).await;
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+    let n = (BURST * 3) as i64;
+    assert_eq!(
+        counts,
+        (n, n, n),
+        "every row of the three bursts archived once"
+    );
+    assert_eq!(again, counts, "later runs add nothing");
 }
