@@ -17,6 +17,7 @@ mod blocklists;
 mod blocklists_unchanged;
 mod events;
 mod events_stream;
+mod fail2ban_bulk;
 mod fail2ban_client;
 mod fail2ban_errors;
 mod fail2ban_protocol;
