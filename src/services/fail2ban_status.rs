@@ -13,9 +13,10 @@
 //!
 //! Requests read the snapshot through [`Fail2banStatus::for_request`]: a snapshot older than
 //! [`REQUEST_MAX_AGE`] is refreshed first, by one poll that every request arriving meanwhile
-//! shares, and a request waits for that poll at most [`REQUEST_WAIT`]. An idle fail2ban answers
-//! a poll in a few milliseconds, so a request after a ban sees the new counters; a busy one (a
-//! bulk import holds its command loop) makes the answer older, never slower.
+//! shares, and a request waits for that poll at most [`REQUEST_WAIT`], and not at all when the
+//! last poll took longer than that. An idle fail2ban answers a poll in a few milliseconds, so a
+//! request after a ban sees the new counters; a busy one (a bulk import holds its command loop)
+//! makes the answer older, never slower.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct StatusSnapshot {
     pub failed_polls: u32,
     /// When the poll ended (monotonic clock), `None` before the first poll.
     pub taken: Option<Instant>,
+    /// How long the poll took: fail2ban's current pace.
+    pub took: Option<Duration>,
     /// fail2ban's version, read when it (again) answers after being offline or unknown.
     pub version: Option<String>,
     /// Why the last poll did not reach fail2ban; `None` after a poll that did.
@@ -96,7 +99,8 @@ impl Fail2banStatus {
     }
 
     /// The snapshot, refreshed first when older than `max_age`; waits for the refresh at most
-    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]), then answers with what it has.
+    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]; not at all when the last poll took
+    /// longer than `wait`, as it would again), then answers with what it has.
     pub async fn recent(
         self: &Arc<Self>,
         max_age: Duration,
@@ -105,12 +109,16 @@ impl Fail2banStatus {
         // Subscribe before looking, so a poll ending in between still wakes this request.
         let mut polled = self.polled.subscribe();
         let current = self.snapshot();
-        let wait = match current.taken {
-            Some(t) if t.elapsed() <= max_age => return current,
-            Some(_) => wait,
-            None => FIRST_POLL_WAIT,
+        let wait = match (current.taken, current.took) {
+            (Some(t), _) if t.elapsed() <= max_age => return current,
+            (Some(_), Some(took)) if took > wait => Duration::ZERO,
+            (Some(_), _) => wait,
+            (None, _) => FIRST_POLL_WAIT,
         };
         self.refresh_in_background();
+        if wait.is_zero() {
+            return current;
+        }
         let _ = tokio::time::timeout(wait, polled.changed()).await;
         self.snapshot()
     }
@@ -138,6 +146,7 @@ impl Fail2banStatus {
     /// offline is a state, not an error of the poll.
     pub async fn poll(&self) {
         let _one = self.polling.lock().await;
+        let started = Instant::now();
         let before = self.snapshot.load_full();
         let mut next = StatusSnapshot {
             polled_at: None,
@@ -182,6 +191,7 @@ impl Fail2banStatus {
         }
         next.polled_at = Some(db::now_epoch());
         next.taken = Some(Instant::now());
+        next.took = Some(started.elapsed());
         self.snapshot.store(Arc::new(next));
         self.polled.send_modify(|n| *n = n.wrapping_add(1));
     }
