@@ -13,8 +13,8 @@
 //!
 //! Requests read the snapshot through [`Fail2banStatus::for_request`]: a snapshot older than
 //! [`REQUEST_MAX_AGE`] is refreshed first, by one poll that every request arriving meanwhile
-//! shares, and a request waits for that poll at most [`REQUEST_WAIT`], and not at all when the
-//! last poll took longer than that. An idle fail2ban answers a poll in a few milliseconds, so a
+//! shares, and a request waits for that poll at most [`REQUEST_WAIT`], and not at all for
+//! [`BUSY_MEMORY`] after a poll took longer than that. An idle fail2ban answers a poll in a few milliseconds, so a
 //! request after a ban sees the new counters; a busy one (a bulk import holds its command loop)
 //! makes the answer older, never slower.
 
@@ -51,8 +51,9 @@ pub struct StatusSnapshot {
     pub failed_polls: u32,
     /// When the poll ended (monotonic clock), `None` before the first poll.
     pub taken: Option<Instant>,
-    /// How long the poll took: fail2ban's current pace.
-    pub took: Option<Duration>,
+    /// Until when requests do not wait for a refresh: [`BUSY_MEMORY`] after the end of the
+    /// last poll that took longer than [`REQUEST_WAIT`].
+    pub busy_until: Option<Instant>,
     /// fail2ban's version, read when it (again) answers after being offline or unknown.
     pub version: Option<String>,
     /// Why the last poll did not reach fail2ban; `None` after a poll that did.
@@ -63,6 +64,10 @@ pub struct StatusSnapshot {
 pub const REQUEST_MAX_AGE: Duration = Duration::from_secs(1);
 /// How long a request waits for that refresh before it answers with the older snapshot.
 pub const REQUEST_WAIT: Duration = Duration::from_millis(50);
+/// How long requests answer without waiting after a poll that took longer than
+/// [`REQUEST_WAIT`]. One slow poll is enough: while an import runs, a poll that happens to fall
+/// between two batches is fast, and the next one is not.
+pub const BUSY_MEMORY: Duration = Duration::from_secs(10);
 /// How long a request waits for the very first poll (there is no older snapshot to answer
 /// with). Longer than a refused or missing socket takes to fail, shorter than a client timeout.
 const FIRST_POLL_WAIT: Duration = Duration::from_secs(2);
@@ -99,8 +104,8 @@ impl Fail2banStatus {
     }
 
     /// The snapshot, refreshed first when older than `max_age`; waits for the refresh at most
-    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]; not at all when the last poll took
-    /// longer than `wait`, as it would again), then answers with what it has.
+    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]; not at all while fail2ban is busy,
+    /// see [`StatusSnapshot::busy_until`]), then answers with what it has.
     pub async fn recent(
         self: &Arc<Self>,
         max_age: Duration,
@@ -109,11 +114,12 @@ impl Fail2banStatus {
         // Subscribe before looking, so a poll ending in between still wakes this request.
         let mut polled = self.polled.subscribe();
         let current = self.snapshot();
-        let wait = match (current.taken, current.took) {
-            (Some(t), _) if t.elapsed() <= max_age => return current,
-            (Some(_), Some(took)) if took > wait => Duration::ZERO,
-            (Some(_), _) => wait,
-            (None, _) => FIRST_POLL_WAIT,
+        let busy = current.busy_until.is_some_and(|t| Instant::now() < t);
+        let wait = match current.taken {
+            Some(t) if t.elapsed() <= max_age => return current,
+            Some(_) if busy => Duration::ZERO,
+            Some(_) => wait,
+            None => FIRST_POLL_WAIT,
         };
         self.refresh_in_background();
         if wait.is_zero() {
@@ -190,8 +196,11 @@ impl Fail2banStatus {
             }
         }
         next.polled_at = Some(db::now_epoch());
-        next.taken = Some(Instant::now());
-        next.took = Some(started.elapsed());
+        let ended = Instant::now();
+        next.taken = Some(ended);
+        if ended.duration_since(started) > REQUEST_WAIT {
+            next.busy_until = Some(ended + BUSY_MEMORY);
+        }
         self.snapshot.store(Arc::new(next));
         self.polled.send_modify(|n| *n = n.wrapping_add(1));
     }
