@@ -455,6 +455,18 @@ pub async fn ip_totals(
     .await
 }
 
+/// An IP's archived bans per UTC day, oldest first: `(start of the day in epoch seconds,
+/// bans)`; days without bans are left out. One range scan of the `(ip, timeofban)` index.
+pub async fn ip_days(pool: &SqlitePool, ip: &str) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (timeofban / 86400) * 86400 AS day, COUNT(*) \
+         FROM history INDEXED BY history_ip_time WHERE ip = ?1 GROUP BY day ORDER BY day",
+    )
+    .bind(ip)
+    .fetch_all(pool)
+    .await
+}
+
 /// The newest row of an IP that carries a country or an ASN: `(country, asn)`.
 pub async fn ip_geo(
     pool: &SqlitePool,

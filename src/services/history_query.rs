@@ -20,13 +20,15 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::db::{self, history_query as q};
 use crate::domain::history_query::{BanState, Cursor, HistoryQuery, IpFilter, Order};
-use crate::domain::time::rfc3339;
+use crate::domain::time::{rfc3339, utc_day};
 use crate::domain::{BanIp, DomainError, GeoInfo, GeoSource, IgnoreTarget, JailName, Origin};
 use crate::fail2ban::{Fail2banClient, Fail2banDb, Fail2banDbError, Fail2banError};
 use crate::geo::GeoCache;
 
 use super::history::LOCAL_HOST;
-pub use super::history_views::{HistoryItem, HistoryPage, IpHistory, JailTotal, TimelineEntry};
+pub use super::history_views::{
+    DayCount, HistoryItem, HistoryPage, IpHistory, JailTotal, TimelineEntry,
+};
 use super::rollups::RollupStore;
 
 /// Most bans of one IP's timeline.
@@ -434,11 +436,12 @@ impl HistoryQueryService {
             tokio::try_join!(
                 q::ip_timeline(&self.db, &text, limit + 1),
                 q::ip_totals(&self.db, &text),
+                q::ip_days(&self.db, &text),
                 self.geo_of(ip, &text),
             )
         };
         let (archived, live) = tokio::join!(archive, self.live(ip));
-        let (rows, totals, geo) = archived?;
+        let (rows, totals, days, geo) = archived?;
         let total_bans: i64 = totals.iter().map(|t| t.2).sum();
         let first = totals.iter().map(|t| t.3).min();
         let last = totals.iter().map(|t| t.4).max();
@@ -478,6 +481,13 @@ impl HistoryQueryService {
             jails,
             timeline,
             timeline_truncated: truncated,
+            days: days
+                .into_iter()
+                .map(|(day, bans)| DayCount {
+                    day: utc_day(day),
+                    bans,
+                })
+                .collect(),
             banned_in,
             ignored_in,
             live_error,

@@ -125,6 +125,14 @@ pub struct TimelineEntry {
     pub matches: Vec<String>,
 }
 
+/// An IP's bans on one UTC day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayCount {
+    /// The day, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub bans: i64,
+}
+
 /// Everything known about one IP.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IpHistory {
@@ -139,6 +147,9 @@ pub struct IpHistory {
     pub timeline: Vec<TimelineEntry>,
     /// True when the IP has more bans than the timeline shows.
     pub timeline_truncated: bool,
+    /// Every archived ban of the IP counted per UTC day, oldest first; days without bans are
+    /// left out. Sums to `total_bans` however long the timeline is.
+    pub days: Vec<DayCount>,
     /// Jails banning the IP now (live); null when fail2ban could not be asked.
     pub banned_in: Option<Vec<String>>,
     /// Jails whose ignore list covers the IP (live, lists at most 10 s old); null when fail2ban

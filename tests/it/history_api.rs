@@ -177,6 +177,17 @@ async fn real_bans_show_their_log_lines_and_every_unban_turns_them_lifted() {
     assert_eq!(states(&story), ["active"]);
     assert_eq!(story["timeline_truncated"], true);
     assert_eq!(story["jails"][0]["bans"], 2);
+    // The per-day counts (the IP page's chart) cover every ban, not only the listed one.
+    let days = story["days"].as_array().expect("days");
+    let counted: i64 = days.iter().filter_map(|d| d["bans"].as_i64()).sum();
+    assert_eq!(counted, 2, "{story}");
+    let newest_day = days.last().and_then(|d| d["day"].as_str()).expect("a day");
+    assert!(
+        story["timeline"][0]["banned_at"]
+            .as_str()
+            .is_some_and(|t| t.starts_with(newest_day)),
+        "{story}"
+    );
     let (_, story) = app.get_json(&format!("/api/v1/history/{a}")).await;
     assert_eq!(states(&story), ["active", "lifted"]);
     assert_eq!(story["timeline_truncated"], false);

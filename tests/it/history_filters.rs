@@ -309,3 +309,45 @@ async fn every_filter_combination_agrees_with_a_reference_query() {
         "the random filters matched rows ({nonempty})"
     );
 }
+
+#[tokio::test]
+async fn an_ips_bans_per_day_are_its_rows_counted_by_utc_day() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pool = db::connect(
+        &dir.path().join("bangui.db"),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    .expect("database");
+    let now = db::now_epoch();
+    let mut rng = StdRng::seed_from_u64(29);
+    let rows = random_rows(&mut rng, 3_000, now);
+    history::insert_batch(&pool, &rows, now)
+        .await
+        .expect("insert");
+    let mut expected: std::collections::BTreeMap<&str, std::collections::BTreeMap<i64, i64>> =
+        Default::default();
+    // The archive keeps one row per (host, jail, ip, timeofban); so does the reference.
+    let mut seen = std::collections::HashSet::new();
+    for r in rows
+        .iter()
+        .filter(|r| seen.insert((&r.host, &r.jail, &r.ip, r.timeofban)))
+    {
+        *expected
+            .entry(r.ip.as_str())
+            .or_default()
+            .entry(r.timeofban.div_euclid(86_400) * 86_400)
+            .or_default() += 1;
+    }
+    assert!(expected.len() > 50, "many IPs, over several days each");
+    for (ip, days) in expected {
+        let read = hq::ip_days(&pool, ip).await.expect("days");
+        assert_eq!(read, days.into_iter().collect::<Vec<_>>(), "days of {ip}");
+    }
+    assert!(
+        hq::ip_days(&pool, "192.0.2.99")
+            .await
+            .expect("days")
+            .is_empty()
+    );
+}

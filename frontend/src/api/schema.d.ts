@@ -1617,6 +1617,13 @@ export interface components {
             hits: number;
             template: string;
         };
+        /** @description An IP's bans on one UTC day. */
+        DayCount: {
+            /** Format: int64 */
+            bans: number;
+            /** @description The day, `YYYY-MM-DD` (UTC). */
+            day: string;
+        };
         Deleted: {
             /**
              * Format: int64
@@ -1862,6 +1869,11 @@ export interface components {
         IpHistory: {
             /** @description Jails banning the IP now (live); null when fail2ban could not be asked. */
             banned_in?: string[] | null;
+            /**
+             * @description Every archived ban of the IP counted per UTC day, oldest first; days without bans are
+             *     left out. Sums to `total_bans` however long the timeline is.
+             */
+            days: components["schemas"]["DayCount"][];
             /** @description Null when the archive has no ban of this IP. */
             first_seen?: string | null;
             geo?: null | components["schemas"]["GeoInfo"];

@@ -14,7 +14,7 @@ import { CountryCell } from '../components/BanTable';
 import { TrendChart } from '../components/charts';
 import { Empty, ErrorBanner, Loading, TableWrap, useConfirm, usePageTitle, useToast } from '../components/feedback';
 import { formatAsn, formatBanEnd, formatBans, formatCount, formatDateTime, formatDuration, hasRole } from '../lib/format';
-import { banBuckets } from '../lib/timeline';
+import { dayBuckets } from '../lib/timeline';
 
 export function IpPage() {
   const { ip = '' } = useParams();
@@ -37,9 +37,9 @@ export function IpPage() {
           {canWrite && <PerJail story={d} />}
           <section className="card" aria-labelledby="ip-chart-h">
             <h2 id="ip-chart-h">Bans over time</h2>
-            {d.timeline.length === 0
+            {d.days.length === 0
               ? <Empty>No ban of this address is archived.</Empty>
-              : <TrendChart trend={banBuckets(d.timeline.map((t) => t.banned_at))} title={`Bans of ${d.ip}`} testId="ip-chart" />}
+              : <TrendChart trend={dayBuckets(d.days)} title={`Bans of ${d.ip}`} testId="ip-chart" />}
           </section>
           <section className="card" aria-labelledby="ip-timeline-h">
             <h2 id="ip-timeline-h">Every ban <span className="muted small">(newest first, refreshes every {BANS_POLL_MS / 1000} s)</span></h2>

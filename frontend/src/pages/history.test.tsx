@@ -138,6 +138,7 @@ describe('History page', () => {
 
 const STORY = {
   ip: '198.51.100.9', total_bans: 2, timeline_truncated: false,
+  days: [{ day: '2026-01-01', bans: 1 }, { day: '2026-01-02', bans: 1 }],
   first_seen: '2026-01-01T00:00:00Z', last_seen: '2026-01-02T00:00:00Z',
   banned_in: ['sshd'], ignored_in: [], live_error: null,
   geo: { country_code: 'DE', country_name: 'Germany', asn: 64500, org: 'Demo Net', network: '198.51.100.0/24', source: 'mmdb' },
@@ -211,7 +212,7 @@ describe('IP page', () => {
 
   it('shows an address never banned as an empty story, not an error', async () => {
     stubApi('viewer', (url) => url === '/api/v1/history/192.0.2.1'
-      ? [200, { ip: '192.0.2.1', total_bans: 0, timeline: [], timeline_truncated: false, jails: [], first_seen: null, last_seen: null, banned_in: [], ignored_in: [], geo: null, live_error: null }] : null);
+      ? [200, { ip: '192.0.2.1', total_bans: 0, timeline: [], timeline_truncated: false, days: [], jails: [], first_seen: null, last_seen: null, banned_in: [], ignored_in: [], geo: null, live_error: null }] : null);
     renderAt('/ip/192.0.2.1');
     expect(await screen.findByText('No ban of this address is archived.')).toBeTruthy();
     expect(screen.queryByRole('alert')).toBeNull();
