@@ -15,11 +15,38 @@ pub fn utc_day(epoch: i64) -> String {
         .to_string()
 }
 
+/// Seconds in a UTC day.
+pub const DAY: i64 = 86_400;
+
+/// How many of `times` (epoch seconds) fall on each UTC day: `(start of the day, count)`,
+/// oldest day first; days without any are left out.
+pub fn per_utc_day(times: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut days = std::collections::BTreeMap::new();
+    for t in times {
+        *days.entry(t.div_euclid(DAY) * DAY).or_insert(0) += 1;
+    }
+    days.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn epoch_seconds_render_as_rfc3339_utc() {
         assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn times_are_counted_per_utc_day_oldest_first() {
+        let day = super::DAY;
+        let times = [
+            5 * day + 10,
+            2 * day,
+            5 * day,
+            2 * day + day - 1,
+            5 * day + 3,
+        ];
+        assert_eq!(super::per_utc_day(times), [(2 * day, 2), (5 * day, 3)]);
+        assert!(super::per_utc_day([]).is_empty());
     }
 
     #[test]

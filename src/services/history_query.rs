@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::db::{self, history_query as q};
 use crate::domain::history_query::{BanState, Cursor, HistoryQuery, IpFilter, Order};
-use crate::domain::time::{rfc3339, utc_day};
+use crate::domain::time::{per_utc_day, rfc3339, utc_day};
 use crate::domain::{BanIp, DomainError, GeoInfo, GeoSource, IgnoreTarget, JailName, Origin};
 use crate::fail2ban::{Fail2banClient, Fail2banDb, Fail2banDbError, Fail2banError};
 use crate::geo::GeoCache;
@@ -435,26 +435,30 @@ impl HistoryQueryService {
         let archive = async {
             tokio::try_join!(
                 q::ip_timeline(&self.db, &text, limit + 1),
-                q::ip_totals(&self.db, &text),
-                q::ip_days(&self.db, &text),
+                q::ip_ban_times(&self.db, &text),
                 self.geo_of(ip, &text),
             )
         };
         let (archived, live) = tokio::join!(archive, self.live(ip));
-        let (rows, totals, days, geo) = archived?;
-        let total_bans: i64 = totals.iter().map(|t| t.2).sum();
-        let first = totals.iter().map(|t| t.3).min();
-        let last = totals.iter().map(|t| t.4).max();
-        let mut jails: Vec<JailTotal> = totals
+        let (rows, groups, geo) = archived?;
+        let all_times = || groups.iter().flat_map(|g| g.times.iter().copied());
+        let days = per_utc_day(all_times());
+        let (first, last) = (all_times().min(), all_times().max());
+        let mut jails: Vec<JailTotal> = groups
             .into_iter()
-            .map(|(host, jail, bans, first, last)| JailTotal {
-                host,
-                jail,
-                bans,
-                first_seen: rfc3339(first),
-                last_seen: rfc3339(last),
+            .filter_map(|g| {
+                let first = g.times.iter().copied().min()?;
+                let last = g.times.iter().copied().max()?;
+                Some(JailTotal {
+                    host: g.host,
+                    jail: g.jail,
+                    bans: g.times.len() as i64,
+                    first_seen: rfc3339(first),
+                    last_seen: rfc3339(last),
+                })
             })
             .collect();
+        let total_bans: i64 = jails.iter().map(|j| j.bans).sum();
         jails.sort_by(|a, b| b.bans.cmp(&a.bans).then_with(|| a.jail.cmp(&b.jail)));
         let truncated = rows.len() > limit as usize;
         let timeline = rows

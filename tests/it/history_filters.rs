@@ -5,6 +5,7 @@
 //! pages with the keyset cursor, jumping with page numbers and counting give the rows of an
 //! unindexed `SELECT … ORDER BY` filtered row by row.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -311,7 +312,7 @@ async fn every_filter_combination_agrees_with_a_reference_query() {
 }
 
 #[tokio::test]
-async fn an_ips_bans_per_day_are_its_rows_counted_by_utc_day() {
+async fn an_ips_ban_times_per_host_and_jail_are_exactly_its_archived_rows() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pool = db::connect(
         &dir.path().join("bangui.db"),
@@ -325,29 +326,45 @@ async fn an_ips_bans_per_day_are_its_rows_counted_by_utc_day() {
     history::insert_batch(&pool, &rows, now)
         .await
         .expect("insert");
-    let mut expected: std::collections::BTreeMap<&str, std::collections::BTreeMap<i64, i64>> =
-        Default::default();
-    // The archive keeps one row per (host, jail, ip, timeofban); so does the reference.
+    // ip → (host, jail) → times; the archive keeps one row per (host, jail, ip, timeofban),
+    // and so does the reference.
+    type Groups<'a> = BTreeMap<(&'a str, &'a str), Vec<i64>>;
+    let mut expected: BTreeMap<&str, Groups> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     for r in rows
         .iter()
         .filter(|r| seen.insert((&r.host, &r.jail, &r.ip, r.timeofban)))
     {
-        *expected
+        expected
             .entry(r.ip.as_str())
             .or_default()
-            .entry(r.timeofban.div_euclid(86_400) * 86_400)
-            .or_default() += 1;
+            .entry((r.host.as_str(), r.jail.as_str()))
+            .or_default()
+            .push(r.timeofban);
     }
-    assert!(expected.len() > 50, "many IPs, over several days each");
-    for (ip, days) in expected {
-        let read = hq::ip_days(&pool, ip).await.expect("days");
-        assert_eq!(read, days.into_iter().collect::<Vec<_>>(), "days of {ip}");
+    assert!(expected.len() > 50, "many IPs, over several jails and days");
+    for (ip, groups) in expected {
+        let read = hq::ip_ban_times(&pool, ip).await.expect("times");
+        let read: Vec<_> = read
+            .into_iter()
+            .map(|mut g| {
+                g.times.sort_unstable();
+                ((g.host, g.jail), g.times)
+            })
+            .collect();
+        let groups: Vec<_> = groups
+            .into_iter()
+            .map(|((host, jail), mut times)| {
+                times.sort_unstable();
+                ((host.to_owned(), jail.to_owned()), times)
+            })
+            .collect();
+        assert_eq!(read, groups, "ban times of {ip}");
     }
     assert!(
-        hq::ip_days(&pool, "192.0.2.99")
+        hq::ip_ban_times(&pool, "192.0.2.99")
             .await
-            .expect("days")
+            .expect("times")
             .is_empty()
     );
 }
