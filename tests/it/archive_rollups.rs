@@ -27,17 +27,6 @@ const COUNTRIES: [Option<&str>; 6] = [
 ];
 const JAILS: [&str; 3] = ["sshd", "nginx-http-auth", "blocklist-import"];
 
-async fn archive() -> (tempfile::TempDir, SqlitePool) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pool = db::connect(
-        &dir.path().join("bangui.db"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
-    .expect("database");
-    (dir, pool)
-}
-
 fn random_rows(rng: &mut StdRng, n: usize, now: i64) -> Vec<history::NewHistory> {
     (0..n)
         .map(|_| {
@@ -172,7 +161,7 @@ async fn assert_aggregates_equal_group_by(pool: &SqlitePool, store: &Arc<RollupS
 #[tokio::test]
 async fn every_aggregate_equals_group_by_over_the_archive_across_inserts_regeolocation_purges_and_restarts()
  {
-    let (_dir, pool) = archive().await;
+    let (_dir, pool) = crate::support::archive::temp_database().await;
     let mut rng = StdRng::seed_from_u64(0x5eed);
     let now = db::now_epoch();
     let store = RollupStore::load(&pool).await.expect("empty store");
@@ -244,7 +233,7 @@ async fn every_aggregate_equals_group_by_over_the_archive_across_inserts_regeolo
 
 #[tokio::test]
 async fn cells_that_disagree_with_the_archive_are_rebuilt_at_start() {
-    let (_dir, pool) = archive().await;
+    let (_dir, pool) = crate::support::archive::temp_database().await;
     let now = db::now_epoch();
     let rows = random_rows(&mut StdRng::seed_from_u64(7), 500, now);
     history::insert_batch(&pool, &rows, now)

@@ -106,17 +106,24 @@ impl HoldingServer {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bulk_command_waits_until_the_dashboard_command_in_flight_is_answered() {
+/// The server, a bulk client of the application's client, and the application's `ping`, which
+/// has reached the server and waits for its reply.
+async fn a_dashboard_ping_in_flight() -> (
+    HoldingServer,
+    Fail2banClient,
+    tokio::task::JoinHandle<Result<(), bangui::fail2ban::Fail2banError>>,
+) {
     let server = HoldingServer::start();
     let client = Fail2banClient::new(ClientConfig::new(server.socket.clone()));
     let bulk = client.for_bulk_work(Duration::from_secs(10));
-
-    let dashboard = tokio::spawn({
-        let client = client.clone();
-        async move { client.ping().await }
-    });
+    let dashboard = tokio::spawn(async move { client.ping().await });
     server.wait_arrived("ping").await;
+    (server, bulk, dashboard)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_command_waits_until_the_dashboard_command_in_flight_is_answered() {
+    let (server, bulk, dashboard) = a_dashboard_ping_in_flight().await;
     let issued = Instant::now();
     let import = tokio::spawn(async move { bulk.jails().await });
     tokio::time::sleep(BULK_WAIT / 3).await;
@@ -137,15 +144,7 @@ async fn a_bulk_command_waits_until_the_dashboard_command_in_flight_is_answered(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_command_goes_ahead_when_the_dashboard_command_takes_too_long() {
-    let server = HoldingServer::start();
-    let client = Fail2banClient::new(ClientConfig::new(server.socket.clone()));
-    let bulk = client.for_bulk_work(Duration::from_secs(10));
-
-    let dashboard = tokio::spawn({
-        let client = client.clone();
-        async move { client.ping().await }
-    });
-    server.wait_arrived("ping").await;
+    let (server, bulk, dashboard) = a_dashboard_ping_in_flight().await;
     let issued = Instant::now();
     // The ping stays unanswered for 3 s; the import must not wait for it that long.
     let answered = tokio::time::timeout(Duration::from_secs(3), bulk.jails()).await;

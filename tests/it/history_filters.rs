@@ -211,21 +211,30 @@ async fn walk(
     }
 }
 
-#[tokio::test]
-async fn every_filter_combination_agrees_with_a_reference_query() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pool = db::connect(
-        &dir.path().join("bangui.db"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
-    .expect("database");
+/// An archive of 3,000 random bans (seeded): its temp dir, pool, the generator (to go on
+/// drawing filters), the rows and the time they were made relative to.
+async fn random_archive(
+    seed: u64,
+) -> (
+    tempfile::TempDir,
+    SqlitePool,
+    StdRng,
+    Vec<history::NewHistory>,
+    i64,
+) {
+    let (dir, pool) = crate::support::archive::temp_database().await;
     let now = db::now_epoch();
-    let mut rng = StdRng::seed_from_u64(13);
+    let mut rng = StdRng::seed_from_u64(seed);
     let rows = random_rows(&mut rng, 3_000, now);
     history::insert_batch(&pool, &rows, now)
         .await
         .expect("insert");
+    (dir, pool, rng, rows, now)
+}
+
+#[tokio::test]
+async fn every_filter_combination_agrees_with_a_reference_query() {
+    let (_dir, pool, mut rng, _, now) = random_archive(13).await;
     // Lift a random tenth of the rows.
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM history WHERE abs(random()) % 10 = 0")
         .fetch_all(&pool)
@@ -313,19 +322,7 @@ async fn every_filter_combination_agrees_with_a_reference_query() {
 
 #[tokio::test]
 async fn an_ips_ban_times_per_host_and_jail_are_exactly_its_archived_rows() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pool = db::connect(
-        &dir.path().join("bangui.db"),
-        std::time::Duration::from_secs(5),
-    )
-    .await
-    .expect("database");
-    let now = db::now_epoch();
-    let mut rng = StdRng::seed_from_u64(29);
-    let rows = random_rows(&mut rng, 3_000, now);
-    history::insert_batch(&pool, &rows, now)
-        .await
-        .expect("insert");
+    let (_dir, pool, _, rows, _) = random_archive(29).await;
     // ip → (host, jail) → times; the archive keeps one row per (host, jail, ip, timeofban),
     // and so does the reference.
     type Groups<'a> = BTreeMap<(&'a str, &'a str), Vec<i64>>;

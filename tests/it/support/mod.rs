@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod archive;
 pub mod fail2ban;
 pub mod mmdb;
 pub mod receivers;
