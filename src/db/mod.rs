@@ -136,6 +136,7 @@ pub mod blocklists;
 pub mod config_recoveries;
 pub mod history;
 pub mod history_events;
+pub mod history_ip;
 pub mod history_query;
 pub mod notifications;
 pub mod rollup;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 use tokio::sync::{Mutex, mpsc};
 
-use crate::db::{self, history_query as q};
+use crate::db::{self, history_ip, history_query as q};
 use crate::domain::history_query::{BanState, Cursor, HistoryQuery, IpFilter, Order};
 use crate::domain::time::{per_utc_day, rfc3339, utc_day};
 use crate::domain::{BanIp, DomainError, GeoInfo, GeoSource, IgnoreTarget, JailName, Origin};
@@ -434,8 +434,8 @@ impl HistoryQueryService {
         let limit = limit.clamp(1, TIMELINE_MAX);
         let archive = async {
             tokio::try_join!(
-                q::ip_timeline(&self.db, &text, limit + 1),
-                q::ip_ban_times(&self.db, &text),
+                history_ip::timeline(&self.db, &text, limit + 1),
+                history_ip::ban_times(&self.db, &text),
                 self.geo_of(ip, &text),
             )
         };
@@ -556,7 +556,7 @@ impl HistoryQueryService {
         if let Some(g) = found.get(&addr).filter(|g| g.country_code.is_some()) {
             return Ok(Some(GeoInfo::clone(g)));
         }
-        let Some((cc, asn)) = q::ip_geo(&self.db, text).await? else {
+        let Some((cc, asn)) = history_ip::geo(&self.db, text).await? else {
             return Ok(None);
         };
         Ok(Some(GeoInfo {

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::SqlitePool;
 
-use bangui::db::{self, history, history_query as hq};
+use bangui::db::{self, history, history_ip, history_query as hq};
 use bangui::domain::history_query::{
     BanState, Cursor, HistoryFilter, HistoryQuery, IpFilter, Order,
 };
@@ -341,7 +341,7 @@ async fn an_ips_ban_times_per_host_and_jail_are_exactly_its_archived_rows() {
     }
     assert!(expected.len() > 50, "many IPs, over several jails and days");
     for (ip, groups) in expected {
-        let read = hq::ip_ban_times(&pool, ip).await.expect("times");
+        let read = history_ip::ban_times(&pool, ip).await.expect("times");
         let read: Vec<_> = read
             .into_iter()
             .map(|mut g| {
@@ -359,7 +359,7 @@ async fn an_ips_ban_times_per_host_and_jail_are_exactly_its_archived_rows() {
         assert_eq!(read, groups, "ban times of {ip}");
     }
     assert!(
-        hq::ip_ban_times(&pool, "192.0.2.99")
+        history_ip::ban_times(&pool, "192.0.2.99")
             .await
             .expect("times")
             .is_empty()
