@@ -13,10 +13,10 @@
 //!
 //! Requests read the snapshot through [`Fail2banStatus::for_request`]: a snapshot older than
 //! [`REQUEST_MAX_AGE`] is refreshed first, by one poll that every request arriving meanwhile
-//! shares, and a request waits for that poll at most [`REQUEST_WAIT`], and not at all for
-//! [`BUSY_MEMORY`] after a poll took longer than that. An idle fail2ban answers a poll in a few milliseconds, so a
-//! request after a ban sees the new counters; a busy one (a bulk import holds its command loop)
-//! makes the answer older, never slower.
+//! shares. A request waits for that poll at most [`REQUEST_WAIT`], and not at all for
+//! [`BUSY_MEMORY`] after a poll took longer than that. An idle fail2ban answers a poll in a few
+//! milliseconds, so a request after a ban sees the new counters; a busy one (a bulk import
+//! holds its command loop) makes the answer older, never slower.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
