@@ -159,7 +159,7 @@ impl DashboardService {
     /// Live counters summed over every jail; fail2ban being offline is an answer, not an error.
     pub async fn status(&self) -> ServerStatus {
         let snapshot = self.status.for_request().await;
-        let online = snapshot.online == Some(true);
+        let online = snapshot.is_online();
         // Offline, the snapshot keeps the last known jails; the status shows none.
         let jails: Vec<_> = if online {
             snapshot.jails.values().collect()
@@ -176,16 +176,7 @@ impl DashboardService {
             currently_failed: sum(|c| c.currently_failed),
             total_banned: sum(|c| c.total_banned),
             total_failed: sum(|c| c.total_failed),
-            error: if online {
-                None
-            } else {
-                Some(
-                    snapshot
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| "fail2ban has not answered yet".to_owned()),
-                )
-            },
+            error: snapshot.offline_reason(),
             as_of: snapshot.polled_at.map(rfc3339),
         }
     }

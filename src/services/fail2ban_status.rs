@@ -60,6 +60,25 @@ pub struct StatusSnapshot {
     pub error: Option<String>,
 }
 
+impl StatusSnapshot {
+    /// Whether the last poll that decided it found fail2ban answering.
+    pub fn is_online(&self) -> bool {
+        self.online == Some(true)
+    }
+
+    /// Why fail2ban counts as offline, for people; `None` while it is online.
+    pub fn offline_reason(&self) -> Option<String> {
+        if self.is_online() {
+            return None;
+        }
+        Some(
+            self.error
+                .clone()
+                .unwrap_or_else(|| "fail2ban has not answered yet".to_owned()),
+        )
+    }
+}
+
 /// A snapshot older than this is refreshed before a request reads it.
 pub const REQUEST_MAX_AGE: Duration = Duration::from_secs(1);
 /// How long a request waits for that refresh before it answers with the older snapshot.

@@ -157,22 +157,10 @@ impl HealthService {
             connections: self.db.size(),
             idle_connections: self.db.num_idle(),
         };
-        let fail2ban = if f2b.online == Some(true) {
-            Fail2banHealth {
-                state: "online",
-                socket: self.socket.clone(),
-                error: None,
-            }
-        } else {
-            Fail2banHealth {
-                state: "offline",
-                socket: self.socket.clone(),
-                error: Some(
-                    f2b.error
-                        .clone()
-                        .unwrap_or_else(|| "fail2ban has not answered yet".to_owned()),
-                ),
-            }
+        let fail2ban = Fail2banHealth {
+            state: if f2b.is_online() { "online" } else { "offline" },
+            socket: self.socket.clone(),
+            error: f2b.offline_reason(),
         };
         let geoip = self.geo.mmdb_status();
         let scheduler = if self.scheduler_running.load(Ordering::Relaxed) {
