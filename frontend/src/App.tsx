@@ -139,6 +139,7 @@ function Shell({ children }: { children: ReactNode }) {
         BanGUI v{h?.version ?? '?'}
         {h && h.fail2ban.state === 'offline' && <> · fail2ban offline at <code>{h.fail2ban.socket}</code></>}
         {h && h.fail2ban.state === 'online' && <> · fail2ban online</>}
+        {h && h.fail2ban.state === 'unresponsive' && <> · fail2ban not answering at <code>{h.fail2ban.socket}</code>{h.fail2ban.error ? ` (${h.fail2ban.error})` : ''}</>}
         {h && h.geoip.state !== 'loaded' && <> · GeoIP {h.geoip.state}</>}
         <span data-testid="live-status"> · {live ? 'live updates' : 'updates by polling'}</span>
       </footer>

@@ -51,6 +51,8 @@ pub struct StatusSnapshot {
     pub failed_polls: u32,
     /// When the poll ended (monotonic clock), `None` before the first poll.
     pub taken: Option<Instant>,
+    /// When fail2ban last answered a poll (monotonic clock).
+    pub answered: Option<Instant>,
     /// Until when requests do not wait for a refresh: [`BUSY_MEMORY`] after the end of the
     /// last poll that took longer than [`REQUEST_WAIT`].
     pub busy_until: Option<Instant>,
@@ -64,6 +66,14 @@ impl StatusSnapshot {
     /// Whether the last poll that decided it found fail2ban answering.
     pub fn is_online(&self) -> bool {
         self.online == Some(true)
+    }
+
+    /// How long an online fail2ban has not answered a poll, once that is longer than
+    /// [`UNRESPONSIVE_AFTER`]: hung, or held by one command for that long. A timeout alone
+    /// does not make it offline (a busy fail2ban is not), so health reports this instead.
+    pub fn silent_for(&self) -> Option<Duration> {
+        let silent = self.answered?.elapsed();
+        (self.is_online() && silent > UNRESPONSIVE_AFTER).then_some(silent)
     }
 
     /// Why fail2ban counts as offline, for people; `None` while it is online.
@@ -87,6 +97,10 @@ pub const REQUEST_WAIT: Duration = Duration::from_millis(50);
 /// [`REQUEST_WAIT`]. One slow poll is enough: while an import runs, a poll that happens to fall
 /// between two batches is fast, and the next one is not.
 pub const BUSY_MEMORY: Duration = Duration::from_secs(10);
+/// How long fail2ban may leave polls unanswered before health calls it unresponsive: three
+/// poll intervals. A blocklist import holds it at most one batch at a time (well under a
+/// second even with a forking action), so only a hung fail2ban stays silent this long.
+pub const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(15);
 /// How long a request waits for the very first poll (there is no older snapshot to answer
 /// with). Longer than a refused or missing socket takes to fail, shorter than a client timeout.
 const FIRST_POLL_WAIT: Duration = Duration::from_secs(2);
@@ -194,6 +208,7 @@ impl Fail2banStatus {
                 next.request_errors += request_errors;
                 next.failed_polls = 0;
                 next.error = None;
+                next.answered = Some(Instant::now());
             }
             Err(e) => {
                 if is_connect_error(&e) {

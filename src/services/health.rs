@@ -1,6 +1,7 @@
 //! Health of the process and its dependencies: the own database, fail2ban (as the status poll
 //! last saw it, refreshed for the request when older than a second; a fail2ban too busy to
-//! answer at once counts as online until two polls in a row time out), the GeoIP
+//! answer at once counts as online until two polls in a row time out, and as `unresponsive`
+//! once it has answered no poll for 15 s), the GeoIP
 //! database, the scheduler and each background job (last success, last error). fail2ban or the
 //! MMDB being absent, or a job whose latest run failed, degrades the service; only a broken own
 //! database makes it unavailable. The full report names files, sockets and error texts, so
@@ -157,10 +158,20 @@ impl HealthService {
             connections: self.db.size(),
             idle_connections: self.db.num_idle(),
         };
-        let fail2ban = Fail2banHealth {
-            state: if f2b.is_online() { "online" } else { "offline" },
-            socket: self.socket.clone(),
-            error: f2b.offline_reason(),
+        let fail2ban = match f2b.silent_for() {
+            Some(silent) => Fail2banHealth {
+                state: "unresponsive",
+                socket: self.socket.clone(),
+                error: Some(format!(
+                    "fail2ban has not answered for {} s",
+                    silent.as_secs()
+                )),
+            },
+            None => Fail2banHealth {
+                state: if f2b.is_online() { "online" } else { "offline" },
+                socket: self.socket.clone(),
+                error: f2b.offline_reason(),
+            },
         };
         let geoip = self.geo.mmdb_status();
         let scheduler = if self.scheduler_running.load(Ordering::Relaxed) {

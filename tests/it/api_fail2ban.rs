@@ -532,6 +532,32 @@ async fn while_fail2ban_is_frozen_status_and_health_answer_at_once_from_the_last
 }
 
 #[tokio::test]
+async fn a_fail2ban_that_answers_no_poll_for_15_s_is_unresponsive_in_health() {
+    let f2b = Fail2banServer::start();
+    let app = app_with_env(&f2b, &[("BANGUI_FAIL2BAN_COMMAND_TIMEOUT_SECONDS", "60")]).await;
+    app.wait_for_json("/api/v1/health", |b| b["fail2ban"]["state"] == "online")
+        .await;
+    f2b.pause();
+    // Hung, not stopped: every poll waits for the 60 s timeout, so it never turns offline.
+    let body = app
+        .wait_for_json("/api/v1/health", |b| {
+            b["fail2ban"]["state"] == "unresponsive"
+        })
+        .await;
+    f2b.resume();
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert!(
+        body["fail2ban"]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("fail2ban has not answered for ")),
+        "{body}"
+    );
+    app.wait_for_json("/api/v1/health", |b| b["fail2ban"]["state"] == "online")
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn with_the_own_database_locked_no_fail2ban_action_runs_and_the_caller_gets_an_error() {
     let f2b = Fail2banServer::start();
     let app = app_with_env(&f2b, &[("BANGUI_DATABASE_BUSY_TIMEOUT_MS", "300")]).await;

@@ -87,7 +87,7 @@ export interface Health {
   status: 'ok' | 'degraded' | 'unavailable';
   version: string;
   database: { state: string };
-  fail2ban: { state: 'online' | 'offline'; socket: string; error: string | null };
+  fail2ban: { state: 'online' | 'offline' | 'unresponsive'; socket: string; error: string | null };
   geoip: {
     state: 'loaded' | 'absent' | 'error';
     path: string | null;
