@@ -180,49 +180,46 @@ async fn dense_network(
     Ok(n > threshold)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn read(
-    pool: &SqlitePool,
-    f: &HistoryFilter,
+/// One page read from the archive: which rows (filter, order, after which cursor, how many,
+/// skipping how many) and how (`now` for the state filters, `dense` for a busy network's plan).
+#[derive(Clone, Copy)]
+struct PageRead<'a> {
+    filter: &'a HistoryFilter,
     order: Order,
     cursor: Option<Cursor>,
     limit: u32,
     offset: u64,
     now: i64,
     dense: bool,
-) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    // Two phases: the inner read walks the driving index and tests the filters on its entries
-    // (the indexes carry the filtered columns, migration 0010), so only the page's rows are
-    // read from the table.
+}
+
+async fn read(pool: &SqlitePool, page: PageRead<'_>) -> Result<Vec<HistoryRow>, sqlx::Error> {
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
     qb.push(COLUMNS);
-    push_page_ids(&mut qb, f, order, cursor, limit, offset, now, dense);
-    qb.push(order_by(order));
+    push_page_ids(&mut qb, page);
+    qb.push(order_by(page.order));
     qb.build_query_as().fetch_all(pool).await
 }
 
-/// ` FROM history WHERE id IN (<the page's ids>)`: the inner read walks the driving index and
-/// stops after `limit` rows (skipping `offset`), so only the page's rows are read from the
-/// table.
-#[allow(clippy::too_many_arguments)]
-fn push_page_ids(
-    qb: &mut QueryBuilder<Sqlite>,
-    f: &HistoryFilter,
-    order: Order,
-    cursor: Option<Cursor>,
-    limit: u32,
-    offset: u64,
-    now: i64,
-    dense: bool,
-) {
+/// ` FROM history WHERE id IN (<the page's ids>)`. Two phases: the inner read walks the
+/// driving index, tests the filters on its entries (the indexes carry the filtered columns,
+/// migration 0010) and stops after `limit` rows (skipping `offset`), so only the page's rows
+/// are read from the table.
+fn push_page_ids(qb: &mut QueryBuilder<Sqlite>, page: PageRead<'_>) {
     qb.push(" FROM history WHERE id IN (SELECT id");
-    push_select(qb, f, now, cursor.map(|c| (c, order)), dense);
-    qb.push(order_by(order));
+    push_select(
+        qb,
+        page.filter,
+        page.now,
+        page.cursor.map(|c| (c, page.order)),
+        page.dense,
+    );
+    qb.push(order_by(page.order));
     qb.push(" LIMIT ");
-    qb.push_bind(i64::from(limit));
-    if offset > 0 {
+    qb.push_bind(i64::from(page.limit));
+    if page.offset > 0 {
         qb.push(" OFFSET ");
-        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        qb.push_bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
     }
     qb.push(")");
 }
@@ -245,22 +242,32 @@ pub async fn search_with(
     now: i64,
     dense_threshold: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    let offset = if q.cursor.is_some() { 0 } else { q.offset };
-    let dense = dense_network(pool, &q.filter, dense_threshold).await?;
+    let page = PageRead {
+        filter: &q.filter,
+        order: q.order,
+        cursor: q.cursor,
+        limit: q.limit,
+        offset: if q.cursor.is_some() { 0 } else { q.offset },
+        now,
+        dense: dense_network(pool, &q.filter, dense_threshold).await?,
+    };
     if !needs_post_filter(&q.filter) {
-        return read(
-            pool, &q.filter, q.order, q.cursor, q.limit, offset, now, dense,
-        )
-        .await;
+        return read(pool, page).await;
     }
     let Some(ip) = q.filter.ip else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    let mut skip = offset;
+    let mut skip = page.offset;
     let mut cursor = q.cursor;
     loop {
-        let raw = read(pool, &q.filter, q.order, cursor, NET_CHUNK, 0, now, dense).await?;
+        let chunk = PageRead {
+            cursor,
+            limit: NET_CHUNK,
+            offset: 0,
+            ..page
+        };
+        let raw = read(pool, chunk).await?;
         let full = raw.len() == NET_CHUNK as usize;
         cursor = raw.last().map(|r| Cursor {
             timeofban: r.timeofban,
@@ -307,19 +314,14 @@ type PackedRow = (
 /// row and most of the export's time), decoded here.
 async fn read_packed(
     pool: &SqlitePool,
-    f: &HistoryFilter,
-    order: Order,
-    cursor: Option<Cursor>,
-    limit: u32,
-    now: i64,
-    dense: bool,
+    page: PageRead<'_>,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT json_group_array(json_array(");
     qb.push(COLUMNS);
     qb.push(")");
-    qb.push(order_by(order));
+    qb.push(order_by(page.order));
     qb.push(")");
-    push_page_ids(&mut qb, f, order, cursor, limit, 0, now, dense);
+    push_page_ids(&mut qb, page);
     let (packed,): (String,) = qb.build_query_as().fetch_one(pool).await?;
     let rows: Vec<PackedRow> =
         serde_json::from_str(&packed).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
@@ -361,14 +363,21 @@ where
     Fut: std::future::Future<Output = bool>,
 {
     let f = &q.filter;
-    let dense = dense_network(pool, f, DENSE_NETWORK).await?;
     let exact = if needs_post_filter(f) { f.ip } else { None };
     let limit = u32::try_from(batch.max(1)).unwrap_or(u32::MAX);
-    let mut cursor = q.cursor;
+    let mut page = PageRead {
+        filter: f,
+        order: q.order,
+        cursor: q.cursor,
+        limit,
+        offset: 0,
+        now,
+        dense: dense_network(pool, f, DENSE_NETWORK).await?,
+    };
     loop {
-        let mut rows = read_packed(pool, f, q.order, cursor, limit, now, dense).await?;
+        let mut rows = read_packed(pool, page).await?;
         let full = rows.len() >= limit as usize;
-        cursor = rows.last().map(|r| Cursor {
+        page.cursor = rows.last().map(|r| Cursor {
             timeofban: r.timeofban,
             id: r.id,
         });

@@ -130,28 +130,18 @@ impl Fail2banStatus {
     }
 
     /// The snapshot as a request should see it: refreshed first when older than
-    /// [`REQUEST_MAX_AGE`], waiting for the refresh at most [`REQUEST_WAIT`] (see the module
-    /// documentation).
+    /// [`REQUEST_MAX_AGE`], waiting for the refresh at most [`REQUEST_WAIT`] (before the first
+    /// poll: [`FIRST_POLL_WAIT`]; not at all while fail2ban is busy, see
+    /// [`StatusSnapshot::busy_until`]), then answering with what it has.
     pub async fn for_request(self: &Arc<Self>) -> Arc<StatusSnapshot> {
-        self.recent(REQUEST_MAX_AGE, REQUEST_WAIT).await
-    }
-
-    /// The snapshot, refreshed first when older than `max_age`; waits for the refresh at most
-    /// `wait` (before the first poll: [`FIRST_POLL_WAIT`]; not at all while fail2ban is busy,
-    /// see [`StatusSnapshot::busy_until`]), then answers with what it has.
-    pub async fn recent(
-        self: &Arc<Self>,
-        max_age: Duration,
-        wait: Duration,
-    ) -> Arc<StatusSnapshot> {
         // Subscribe before looking, so a poll ending in between still wakes this request.
         let mut polled = self.polled.subscribe();
         let current = self.snapshot();
         let busy = current.busy_until.is_some_and(|t| Instant::now() < t);
         let wait = match current.taken {
-            Some(t) if t.elapsed() <= max_age => return current,
+            Some(t) if t.elapsed() <= REQUEST_MAX_AGE => return current,
             Some(_) if busy => Duration::ZERO,
-            Some(_) => wait,
+            Some(_) => REQUEST_WAIT,
             None => FIRST_POLL_WAIT,
         };
         self.refresh_in_background();

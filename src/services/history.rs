@@ -5,8 +5,8 @@
 //!
 //! fail2ban writes its database with a rollback journal: a reader holding a transaction for
 //! long makes fail2ban drop ban rows. So every read of its file is one short, indexed,
-//! LIMITed statement (`Fail2banDb::jail_rows`, paged by `(timeofban, rowid)`), and the next chunk is read while the
-//! previous one is geolocated and written. Geolocation here is memory and MMDB only
+//! LIMITed statement (`Fail2banDb::jail_rows`, paged by `(timeofban, rowid)`), and the next
+//! chunk is read while the previous one is geolocated and written. Geolocation here is memory and MMDB only
 //! (`GeoCache::lookup_batch_local`); what stays unresolved is retried by the re-geolocation job
 //! (`services::history_regeo`), which may ask ip-api.
 //!
@@ -231,7 +231,6 @@ impl HistorySync {
                 .await?
                 .unwrap_or(0),
             after: None,
-            last: None,
         };
         let (first, read_time) = timed(read.next()).await;
         timings.read += read_time;
@@ -242,7 +241,7 @@ impl HistorySync {
         }
         let mut added = 0;
         loop {
-            let full = read.advance(&rows);
+            let full = JailReader::more_after(&rows);
             let write = self.archive(rows, timings);
             if full {
                 let (written, (next, read_time)) = tokio::join!(write, timed(read.next()));
@@ -306,7 +305,7 @@ impl HistorySync {
         let mut deltas = Vec::new();
         let mut cursors = BTreeMap::new();
         loop {
-            let full = read.advance(&rows);
+            let full = JailReader::more_after(&rows);
             let batch = self.geolocate(rows, timings).await?;
             let started = Instant::now();
             let write = history::insert_rows(&mut tx, &batch, db::now_epoch());
@@ -414,12 +413,11 @@ struct JailReader<'a> {
     cursor: i64,
     /// The key the next read starts after; `None` until a full chunk was read.
     after: Option<(i64, i64)>,
-    /// The key of the last row of the last read.
-    last: Option<(i64, i64)>,
 }
 
 impl JailReader<'_> {
-    /// One short, LIMITed statement.
+    /// One short, LIMITed statement; after a full chunk, the next read starts past its last
+    /// row.
     async fn next(&mut self) -> Result<Vec<BanRecord>, Fail2banDbError> {
         let rows = self
             .reader
@@ -433,17 +431,15 @@ impl JailReader<'_> {
                 CHUNK,
             )
             .await?;
-        self.last = rows.last().map(|(rowid, r)| (r.timeofban, *rowid));
+        if rows.len() >= CHUNK as usize {
+            self.after = rows.last().map(|(rowid, r)| (r.timeofban, *rowid));
+        }
         Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
-    /// Moves past `rows` (the last read); whether there may be more.
-    fn advance(&mut self, rows: &[BanRecord]) -> bool {
-        let full = rows.len() >= CHUNK as usize;
-        if full {
-            self.after = self.last;
-        }
-        full
+    /// Whether more rows may follow `rows` (the last read): it was a full chunk.
+    fn more_after(rows: &[BanRecord]) -> bool {
+        rows.len() >= CHUNK as usize
     }
 }
 

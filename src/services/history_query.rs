@@ -230,8 +230,8 @@ impl HistoryQueryService {
 
     /// Every archive row of a search (paging ignored; after `query.cursor` if set), rendered
     /// as CSV (with its header) or NDJSON, through a bounded channel. Read in short keyset
-    /// chunks and rendered on the blocking pool, never on the caller's worker; the channel's capacity
-    /// bounds memory and makes the reader wait for a slow client. A read error is sent once
+    /// chunks and rendered on the blocking pool, never on the caller's worker; the channel's
+    /// capacity bounds memory and makes the reader wait for a slow client. A read error is sent once
     /// and ends the stream.
     pub fn export_archive(
         self: &Arc<Self>,
